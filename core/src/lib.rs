@@ -1,0 +1,34 @@
+//! `site-core`: everything the sitebench site does, written once and shared by every backend.
+//! It depends on no web framework and speaks the `http` crate's types: a backend extracts what
+//! a route needs, calls the matching `Site` method, and converts the `Reply` it gets back.
+//! See `../shared/SITE.md` for the contract this crate implements.
+
+pub mod access_log;
+pub mod admission;
+pub mod cli;
+pub mod credentials;
+pub mod errors;
+pub mod negotiation;
+pub mod openapi;
+pub mod pages;
+pub mod passwords;
+pub mod problem;
+pub mod reply;
+pub mod server;
+pub mod sessions;
+pub mod site;
+pub mod static_files;
+pub mod status_codes;
+pub mod storage;
+pub mod throttle;
+pub mod users;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use cli::Config;
+pub use credentials::{BODY_LIMIT, BodyError};
+pub use errors::{Allow, SiteError};
+pub use reply::Reply;
+pub use server::{ServeFn, Shutdown};
+pub use site::{Exchange, Site};

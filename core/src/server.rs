@@ -1,0 +1,161 @@
+//! Starting and stopping a backend, the same way for all of them: `main` parses the shared
+//! command line, binds the port, opens the site, prints the start-up line and hands over to
+//! the backend's `serve`; `spawn` does the same in-process on port 0 for tests and benchmarks.
+//! Shutdown (Ctrl-C, SIGTERM, or a test's stop) is one future every `serve` awaits.
+
+use std::future::Future;
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpListener};
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::cli::{self, Config};
+use crate::site::Site;
+
+/// How long in-flight requests may take to finish once shutdown starts.
+pub const GRACE: Duration = Duration::from_secs(5);
+/// How long a client may take to send a complete request header.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A backend: serves `site` on `listener` (already bound, non-blocking) until `shutdown`
+/// resolves, then drains for at most `GRACE`. It builds its framework's runtime with
+/// `workers` threads and blocks until done.
+pub type ServeFn = fn(TcpListener, Site, Shutdown) -> std::io::Result<()>;
+
+/// Resolves when the server should stop accepting connections.
+pub struct Shutdown(Pin<Box<dyn Future<Output = ()> + Send>>);
+
+impl Shutdown {
+    /// Ctrl-C (SIGINT) or SIGTERM. Must be polled inside a tokio runtime.
+    pub fn on_signal() -> Self {
+        Self(Box::pin(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => {
+                        tokio::select! {
+                            _ = ctrl_c => {}
+                            _ = term.recv() => {}
+                        }
+                    }
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+        }))
+    }
+
+    /// Resolves when `trigger` fires or is dropped.
+    pub fn on_trigger(trigger: tokio::sync::oneshot::Receiver<()>) -> Self {
+        Self(Box::pin(async move {
+            let _ = trigger.await;
+        }))
+    }
+}
+
+impl Future for Shutdown {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+/// Binds the listening socket; `Err` is the one line to print (port in use, bad address).
+pub fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+    let listener = TcpListener::bind(addr).map_err(|e| format!("error: cannot listen on {addr}: {e}"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("error: cannot listen on {addr}: {e}"))?;
+    Ok(listener)
+}
+
+/// The whole life of a backend binary. Start-up failures print one line and exit 2, before
+/// anything is written: flags are checked first, the port is bound before the database is
+/// created.
+pub fn main(backend: &'static str, serve: ServeFn) -> ExitCode {
+    let config = match Config::from_command_line() {
+        Ok(config) => config,
+        Err(exit) => return exit,
+    };
+    let listener = match bind(SocketAddr::new(config.bind, config.port)) {
+        Ok(listener) => listener,
+        Err(message) => return cli::fail(&message),
+    };
+    let site = match Site::open(config, backend) {
+        Ok(site) => site,
+        Err(message) => return cli::fail(&format!("error: {message}")),
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(e) => return cli::fail(&format!("error: {e}")),
+    };
+    {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "sitebench-{backend} listening on http://{addr}");
+        let _ = stdout.flush();
+    }
+    match serve(listener, site, Shutdown::on_signal()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: sitebench-{backend}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A backend serving in-process on its own thread, for tests and benchmarks.
+pub struct Spawned {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Spawned {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Triggers shutdown and waits for the backend to drain and return.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Serves `site` with `serve` on 127.0.0.1 and a free port, on a new thread.
+pub fn spawn(serve: ServeFn, site: Site) -> std::io::Result<Spawned> {
+    let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0))).map_err(std::io::Error::other)?;
+    let addr = listener.local_addr()?;
+    let (stop, trigger) = tokio::sync::oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name(format!("site-{addr}"))
+        .spawn(move || serve(listener, site, Shutdown::on_trigger(trigger)))?;
+    Ok(Spawned { addr, stop: Some(stop), thread: Some(thread) })
+}

@@ -1,0 +1,499 @@
+//! The site itself: one method per route of SITE.md section 4, each taking what an adapter
+//! extracts (raw query, path segment, headers, body) and returning the finished response.
+//! Adapters call these and convert the `Reply`; every decision is made here.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::HeaderValue;
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use serde::Serialize;
+
+pub use crate::errors::Allow;
+use crate::access_log;
+use crate::admission;
+use crate::cli::Config;
+use crate::credentials::{self, BodyError, BodyKind};
+use crate::errors::SiteError;
+use crate::negotiation::prefers_html;
+use crate::openapi;
+use crate::pages;
+use crate::passwords::Passwords;
+use crate::reply::{self, Reply};
+use crate::sessions::{self, SessionToken};
+use crate::static_files::StaticRoot;
+use crate::status_codes::{self, StatusRequest};
+use crate::storage::Storage;
+use crate::throttle::LoginThrottle;
+use crate::users::{self, User, Username};
+
+/// The longest `name` `/hello` greets, in characters.
+const HELLO_NAME_MAX: usize = 64;
+/// How many users `/admin` lists.
+const ADMIN_LIST_LIMIT: u32 = 100;
+
+/// A running site: cheap to clone, shared by every worker.
+#[derive(Clone)]
+pub struct Site(Arc<Inner>);
+
+struct Inner {
+    server: HeaderValue,
+    statics: StaticRoot,
+    storage: Storage,
+    passwords: Passwords,
+    throttle: LoginThrottle,
+    admins: HashSet<String>,
+    secure_cookies: bool,
+    quiet: bool,
+    panic_path: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Message {
+    message: &'static str,
+}
+
+#[derive(Serialize)]
+struct Account<'a> {
+    username: &'a str,
+    admin: bool,
+}
+
+#[derive(Serialize)]
+struct StatusBody {
+    status: u16,
+    title: String,
+}
+
+#[derive(Serialize)]
+struct UserList {
+    users: Vec<User>,
+}
+
+impl Site {
+    /// Opens the static root, the database and the password hasher; `Err` is one line.
+    pub fn open(config: Config, backend: &'static str) -> Result<Self, String> {
+        let statics = match &config.static_dir {
+            Some(dir) => StaticRoot::disk(dir)?,
+            None => StaticRoot::embedded(),
+        };
+        let storage = Storage::open(&config.database)?;
+        let passwords = Passwords::new(config.password_cost, config.workers)?;
+        let server = HeaderValue::from_str(&format!("sitebench-{backend}"))
+            .map_err(|_| format!("invalid backend name {backend:?}"))?;
+        Ok(Self(Arc::new(Inner {
+            server,
+            statics,
+            storage,
+            passwords,
+            throttle: LoginThrottle::default(),
+            admins: config.admin.iter().map(|a| a.to_ascii_lowercase()).collect(),
+            secure_cookies: config.secure_cookies,
+            quiet: config.quiet,
+            panic_path: config.panic_path,
+        })))
+    }
+
+    // ----- the around-every-request hooks -------------------------------------------------
+
+    /// The start of every exchange, before routing: checks the request may be served at all
+    /// (`Err` carries the `400`/`501` to send) and remembers what the access log needs.
+    pub fn begin(
+        &self,
+        peer: IpAddr,
+        method: &Method,
+        uri: &Uri,
+        version: Version,
+        headers: &HeaderMap,
+    ) -> (Exchange, Option<Reply>) {
+        let exchange = Exchange {
+            log: (!self.0.quiet).then(|| LogStart {
+                peer,
+                method: method.clone(),
+                uri: uri.clone(),
+                version,
+                at: time::OffsetDateTime::now_utc(),
+            }),
+            html_errors: prefers_html(headers),
+            head: *method == Method::HEAD,
+            server: self.0.server.clone(),
+        };
+        let early = admission::admit(method, version, headers)
+            .err()
+            .map(|error| error.render(headers));
+        (exchange, early)
+    }
+
+    // ----- routes, in the order of SITE.md section 4 ---------------------------------------
+
+    /// `GET /hello?name=...`
+    pub fn hello(&self, query: Option<&str>, request: &HeaderMap) -> Reply {
+        self.answer(request, || {
+            let pairs = credentials::form_pairs(query.unwrap_or("").as_bytes())
+                .map_err(|()| SiteError::BadQuery("The query string is not valid UTF-8."))?;
+            let mut names = pairs.iter().filter(|(k, _)| k == "name").map(|(_, v)| v.as_str());
+            let name = match (names.next(), names.next()) {
+                (None, _) => "World",
+                (Some(_), Some(_)) => return Err(SiteError::BadQuery("Give name only once.")),
+                (Some(""), None) => return Err(SiteError::BadQuery("The name must not be empty.")),
+                (Some(n), None) if n.chars().count() > HELLO_NAME_MAX => {
+                    return Err(SiteError::BadQuery("The name must be at most 64 characters."));
+                }
+                (Some(n), None) => n,
+            };
+            Ok(reply::with_body(StatusCode::OK, reply::TEXT_HTML, pages::hello(name)))
+        })
+    }
+
+    /// `POST /users`: sign-up.
+    pub async fn sign_up(&self, request: &HeaderMap, body: Result<Bytes, BodyError>) -> Reply {
+        let outcome = async {
+            admission::same_origin_post(request)?;
+            let form = credentials::parse(request, body)?;
+            let (username, password) =
+                users::parse_sign_up(&form.username, &form.password).map_err(SiteError::RulesBroken)?;
+            let hash = self.0.passwords.hash(password.as_str().to_owned()).await?;
+            let created_at = rfc3339_now();
+            self.0
+                .storage
+                .insert_user(username.as_str().to_owned(), hash, created_at.clone())
+                .await?;
+            let location = user_location(&username);
+            Ok(match form.kind {
+                BodyKind::Form => see_other(location),
+                BodyKind::Json => {
+                    let user = self.user_view(username.as_str().to_owned(), created_at);
+                    let mut created = reply::json(StatusCode::CREATED, &user);
+                    created.headers_mut().insert(http::header::LOCATION, location);
+                    created
+                }
+            })
+        };
+        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+    }
+
+    /// `GET /users/{username}`
+    pub async fn user(&self, username: &str, request: &HeaderMap) -> Reply {
+        let outcome = async {
+            let name = Username::parse(username).map_err(|_| SiteError::NotFound)?;
+            let stored = self
+                .0
+                .storage
+                .find_user(name.as_str().to_owned())
+                .await?
+                .ok_or(SiteError::NotFound)?;
+            let user = self.user_view(stored.username, stored.created_at);
+            Ok(if prefers_html(request) {
+                reply::with_body(
+                    StatusCode::OK,
+                    reply::TEXT_HTML,
+                    pages::user(&user.username, &user.created_at, user.admin),
+                )
+            } else {
+                reply::json(StatusCode::OK, &user)
+            })
+        };
+        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+    }
+
+    /// `POST /login`
+    pub async fn login(&self, request: &HeaderMap, body: Result<Bytes, BodyError>) -> Reply {
+        let outcome = async {
+            admission::same_origin_post(request)?;
+            let form = credentials::parse(request, body)?;
+            let key = form.username.to_ascii_lowercase();
+            self.0
+                .throttle
+                .check(&key, Instant::now())
+                .map_err(|retry_after_secs| SiteError::Throttled { retry_after_secs })?;
+            let signed_in = self.verify(&form.username, form.password).await?;
+            let Some(username) = signed_in else {
+                self.0.throttle.record_failure(&key, Instant::now());
+                return Err(SiteError::BadCredentials);
+            };
+            self.0.throttle.clear(&key);
+            let token = SessionToken::generate();
+            let now = unix_now();
+            self.0
+                .storage
+                .insert_session(token.digest(), username.clone(), now, now + sessions::LIFETIME_SECS)
+                .await?;
+            let mut response = match form.kind {
+                BodyKind::Form => see_other(HeaderValue::from_static("/me")),
+                BodyKind::Json => reply::json(
+                    StatusCode::OK,
+                    &Account { admin: self.is_admin(&username), username: &username },
+                ),
+            };
+            let headers = response.headers_mut();
+            headers.insert(http::header::SET_COOKIE, token.set_cookie(self.0.secure_cookies));
+            headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        };
+        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+    }
+
+    /// `POST /logout`: idempotent; the body is ignored but still limited.
+    pub async fn logout(&self, request: &HeaderMap, body: Result<Bytes, BodyError>) -> Reply {
+        let outcome = async {
+            admission::same_origin_post(request)?;
+            match body {
+                Err(BodyError::TooLarge) => return Err(SiteError::ContentTooLarge),
+                Ok(b) if b.len() > credentials::BODY_LIMIT => return Err(SiteError::ContentTooLarge),
+                _ => {}
+            }
+            if let Some(token) = SessionToken::from_request(request) {
+                self.0.storage.delete_session(token.digest()).await?;
+            }
+            let mut response = match credentials::body_kind(request) {
+                Ok(BodyKind::Form) => see_other(HeaderValue::from_static("/")),
+                _ => reply::empty(StatusCode::NO_CONTENT),
+            };
+            response
+                .headers_mut()
+                .insert(http::header::SET_COOKIE, sessions::clear_cookie(self.0.secure_cookies));
+            Ok(response)
+        };
+        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+    }
+
+    /// `GET /me`
+    pub async fn me(&self, request: &HeaderMap) -> Reply {
+        let outcome = async {
+            let username = self.session_user(request).await?;
+            let admin = self.is_admin(&username);
+            Ok(if prefers_html(request) {
+                reply::with_body(StatusCode::OK, reply::TEXT_HTML, pages::me(&username, admin))
+            } else {
+                reply::json(StatusCode::OK, &Account { username: &username, admin })
+            })
+        };
+        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+    }
+
+    /// `GET /admin`: JSON only.
+    pub async fn admin(&self, request: &HeaderMap) -> Reply {
+        let outcome = async {
+            let username = self.session_user(request).await?;
+            if !self.is_admin(&username) {
+                return Err(SiteError::NotAdmin);
+            }
+            let users = self
+                .0
+                .storage
+                .list_users(ADMIN_LIST_LIMIT)
+                .await?
+                .into_iter()
+                .map(|(name, created_at)| self.user_view(name, created_at))
+                .collect();
+            Ok(reply::json(StatusCode::OK, &UserList { users }))
+        };
+        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+    }
+
+    /// `GET /status/{code}`
+    pub fn status(&self, code: &str, request: &HeaderMap) -> Reply {
+        self.answer(request, || {
+            let status = match StatusRequest::parse(code) {
+                StatusRequest::Final(status) => status,
+                StatusRequest::Informational(_) => return Err(SiteError::InformationalStatus),
+                StatusRequest::Invalid => return Err(SiteError::InvalidStatus),
+            };
+            let mut response = if status_codes::has_no_body(status) {
+                reply::empty(status)
+            } else if status.as_u16() < 400 {
+                let title = status_codes::title(status);
+                reply::json(status, &StatusBody { status: status.as_u16(), title })
+            } else {
+                crate::problem::Problem::new(status).render(request)
+            };
+            add_status_headers(status, response.headers_mut());
+            Ok(response)
+        })
+    }
+
+    /// `GET /teapot`
+    pub fn teapot(&self, request: &HeaderMap) -> Reply {
+        crate::problem::Problem::new(StatusCode::IM_A_TEAPOT)
+            .detail("This server is a teapot; it cannot brew coffee.")
+            .render(request)
+    }
+
+    /// `GET /plaintext` (as TechEmpower's plaintext test).
+    pub fn plaintext(&self) -> Reply {
+        reply::with_body(StatusCode::OK, reply::TEXT_PLAIN, Bytes::from_static(b"Hello, World!"))
+    }
+
+    /// `GET /json`, serialised per request (as TechEmpower's json test).
+    pub fn json(&self) -> Reply {
+        reply::json(StatusCode::OK, &Message { message: "Hello, World!" })
+    }
+
+    /// `GET /healthz`
+    pub fn healthz(&self) -> Reply {
+        reply::with_body(StatusCode::OK, reply::TEXT_PLAIN, Bytes::from_static(b"ok"))
+    }
+
+    /// `GET /openapi.json`
+    pub fn openapi(&self) -> Reply {
+        reply::with_body(StatusCode::OK, reply::APPLICATION_JSON, Bytes::from_static(openapi::DOCUMENT.as_bytes()))
+    }
+
+    /// Any method on a path no route claims: static pages for GET/HEAD, `405` for POST.
+    pub async fn static_file(&self, method: &Method, uri: &Uri, request: &HeaderMap) -> Reply {
+        if self.0.panic_path.as_deref() == Some(uri.path()) {
+            panic!("the test hook {} panics on purpose", uri.path());
+        }
+        match *method {
+            Method::GET | Method::HEAD => self.0.statics.serve(uri.path(), uri.query(), request).await,
+            Method::POST => SiteError::MethodNotAllowed(Allow::GetHead).render(request),
+            _ => SiteError::NotImplemented.render(request),
+        }
+    }
+
+    /// A route asked with the wrong one of GET, HEAD and POST.
+    pub fn method_not_allowed(&self, allow: Allow, request: &HeaderMap) -> Reply {
+        SiteError::MethodNotAllowed(allow).render(request)
+    }
+
+    /// A body the framework refused to read (`413`), for routes whose body the core never sees.
+    pub fn body_error(&self, error: BodyError, request: &HeaderMap) -> Reply {
+        match error {
+            BodyError::TooLarge => SiteError::ContentTooLarge.render(request),
+            BodyError::Unreadable => {
+                SiteError::MalformedBody("The request body could not be read.".into()).render(request)
+            }
+        }
+    }
+
+    // ----- helpers ---------------------------------------------------------------------
+
+    fn answer(&self, request: &HeaderMap, route: impl FnOnce() -> Result<Reply, SiteError>) -> Reply {
+        route().unwrap_or_else(|e| e.render(request))
+    }
+
+    fn is_admin(&self, username: &str) -> bool {
+        self.0.admins.contains(&username.to_ascii_lowercase())
+    }
+
+    fn user_view(&self, username: String, created_at: String) -> User {
+        User { admin: self.is_admin(&username), username, created_at }
+    }
+
+    /// The stored username for valid credentials. A hash is verified either way, so wrong
+    /// password, unknown user and malformed username take about the same time.
+    async fn verify(&self, username: &str, password: String) -> Result<Option<String>, SiteError> {
+        if password.chars().count() > *users::PASSWORD_LENGTH.end() {
+            return Ok(None);
+        }
+        let stored = match Username::parse(username) {
+            Ok(name) => self.0.storage.find_user(name.as_str().to_owned()).await?,
+            Err(_) => None,
+        };
+        let (name, hash) = match stored {
+            Some(user) => (Some(user.username), Some(user.password_hash)),
+            None => (None, None),
+        };
+        let matches = self.0.passwords.verify(password, hash).await?;
+        Ok(name.filter(|_| matches))
+    }
+
+    async fn session_user(&self, request: &HeaderMap) -> Result<String, SiteError> {
+        let token = SessionToken::from_request(request).ok_or(SiteError::NotSignedIn)?;
+        self.0
+            .storage
+            .session_user(token.digest(), unix_now())
+            .await?
+            .ok_or(SiteError::NotSignedIn)
+    }
+}
+
+/// What an adapter keeps from `Site::begin` until the response is ready.
+pub struct Exchange {
+    log: Option<LogStart>,
+    html_errors: bool,
+    head: bool,
+    server: HeaderValue,
+}
+
+struct LogStart {
+    peer: IpAddr,
+    method: Method,
+    uri: Uri,
+    version: Version,
+    at: time::OffsetDateTime,
+}
+
+impl Exchange {
+    /// The end of every exchange: adds `Server` and writes the access-log line.
+    pub fn finish(self, status: StatusCode, headers: &mut HeaderMap) {
+        headers.insert(http::header::SERVER, self.server);
+        if let Some(log) = self.log {
+            let bytes = if self.head {
+                None
+            } else {
+                headers
+                    .get(http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+            };
+            access_log::write(&access_log::line(
+                log.peer, log.at, &log.method, &log.uri, log.version, status, bytes,
+            ));
+        }
+    }
+
+    /// The `500` for a handler that panicked; the server goes on serving.
+    pub fn panicked(&self) -> Reply {
+        let mut accept = HeaderMap::new();
+        if self.html_errors {
+            accept.insert(http::header::ACCEPT, HeaderValue::from_static("text/html"));
+        }
+        SiteError::Panicked.render(&accept)
+    }
+}
+
+fn add_status_headers(status: StatusCode, headers: &mut HeaderMap) {
+    use http::header::{ALLOW, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+    match status.as_u16() {
+        301 | 302 | 303 | 307 | 308 => {
+            headers.insert(LOCATION, HeaderValue::from_static("/"));
+        }
+        401 => {
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(crate::errors::WWW_AUTHENTICATE_VALUE));
+        }
+        405 => {
+            headers.insert(ALLOW, Allow::GetHead.header_value());
+        }
+        429 | 503 => {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        _ => {}
+    }
+}
+
+fn see_other(location: HeaderValue) -> Reply {
+    let mut response = reply::empty(StatusCode::SEE_OTHER);
+    response.headers_mut().insert(http::header::LOCATION, location);
+    response
+}
+
+fn user_location(username: &Username) -> HeaderValue {
+    // Usernames are ASCII letters, digits, '_', '.' and '-': always a valid header value.
+    HeaderValue::from_str(&format!("/users/{}", username.as_str()))
+        .unwrap_or(HeaderValue::from_static("/"))
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn rfc3339_now() -> String {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
