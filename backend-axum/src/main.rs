@@ -1,1 +1,5 @@
-fn main(){}
+//! `backend-axum`: the sitebench site on axum, with the command line every backend shares.
+
+fn main() -> std::process::ExitCode {
+    site_core::server::main("axum", backend_axum::serve)
+}

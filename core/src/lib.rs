@@ -7,6 +7,7 @@ pub mod access_log;
 pub mod admission;
 pub mod cli;
 pub mod credentials;
+pub mod deviations;
 pub mod errors;
 pub mod negotiation;
 pub mod openapi;
@@ -28,6 +29,7 @@ pub mod conformance;
 
 pub use cli::Config;
 pub use credentials::{BODY_LIMIT, BodyError};
+pub use deviations::Deviation;
 pub use errors::{Allow, SiteError};
 pub use reply::Reply;
 pub use server::{ServeFn, Shutdown};

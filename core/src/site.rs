@@ -48,6 +48,7 @@ struct Inner {
     admins: HashSet<String>,
     secure_cookies: bool,
     quiet: bool,
+    workers: usize,
     panic_path: Option<String>,
 }
 
@@ -93,8 +94,14 @@ impl Site {
             admins: config.admin.iter().map(|a| a.to_ascii_lowercase()).collect(),
             secure_cookies: config.secure_cookies,
             quiet: config.quiet,
+            workers: config.workers,
             panic_path: config.panic_path,
         })))
+    }
+
+    /// How many worker threads the backend should run (`--workers`).
+    pub fn workers(&self) -> usize {
+        self.0.workers
     }
 
     // ----- the around-every-request hooks -------------------------------------------------

@@ -1,0 +1,11 @@
+//! Lines of SITE.md a framework makes impossible. A backend declares its deviations in one
+//! constant, each with a comment naming the framework behaviour and its source; the
+//! conformance suite then expects exactly that deviation from that backend and no other.
+
+/// One declared, tested departure from the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Deviation {
+    /// An extension method such as `BREW` is answered `400` by the framework before any
+    /// application code runs, instead of `501`.
+    ExtensionMethodAnswered400,
+}
