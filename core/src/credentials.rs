@@ -103,7 +103,7 @@ fn parse_json(body: &[u8]) -> Result<(String, String), SiteError> {
 
 fn parse_form(body: &[u8]) -> Result<(String, String), SiteError> {
     let pairs = form_pairs(body)
-        .map_err(|()| SiteError::MalformedBody("The form body is not valid UTF-8.".into()))?;
+        .map_err(|NotUtf8| SiteError::MalformedBody("The form body is not valid UTF-8.".into()))?;
     let mut username = None;
     let mut password = None;
     for (name, value) in pairs {
@@ -124,9 +124,12 @@ fn parse_form(body: &[u8]) -> Result<(String, String), SiteError> {
     }
 }
 
-/// Splits `application/x-www-form-urlencoded` text (also a query string) into decoded pairs;
-/// `Err` when a name or value is not UTF-8 once decoded.
-pub fn form_pairs(input: &[u8]) -> Result<Vec<(String, String)>, ()> {
+/// A name or value that is not UTF-8 once percent-decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUtf8;
+
+/// Splits `application/x-www-form-urlencoded` text (also a query string) into decoded pairs.
+pub fn form_pairs(input: &[u8]) -> Result<Vec<(String, String)>, NotUtf8> {
     let mut pairs = Vec::new();
     for piece in input.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
         let (name, value) = match piece.iter().position(|&b| b == b'=') {
@@ -138,12 +141,12 @@ pub fn form_pairs(input: &[u8]) -> Result<Vec<(String, String)>, ()> {
     Ok(pairs)
 }
 
-fn decode_component(raw: &[u8]) -> Result<String, ()> {
+fn decode_component(raw: &[u8]) -> Result<String, NotUtf8> {
     let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
     percent_decode(&spaced)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| ())
+        .map_err(|_| NotUtf8)
 }
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ impl Site {
     pub fn hello(&self, query: Option<&str>, request: &HeaderMap) -> Reply {
         self.answer(request, || {
             let pairs = credentials::form_pairs(query.unwrap_or("").as_bytes())
-                .map_err(|()| SiteError::BadQuery("The query string is not valid UTF-8."))?;
+                .map_err(|_| SiteError::BadQuery("The query string is not valid UTF-8."))?;
             let mut names = pairs.iter().filter(|(k, _)| k == "name").map(|(_, v)| v.as_str());
             let name = match (names.next(), names.next()) {
                 (None, _) => "World",

@@ -84,7 +84,15 @@ pub fn title(status: StatusCode) -> String {
 /// One sentence saying when a server answers with this error code; the `detail` of
 /// `/status/{code}` problems and the default detail of any problem.
 pub fn explanation(code: u16) -> &'static str {
-    match code {
+    specific_explanation(code).unwrap_or(if code < 500 {
+        "A client error: the request cannot be fulfilled as sent."
+    } else {
+        "A server error: the server failed to fulfil a valid request."
+    })
+}
+
+fn specific_explanation(code: u16) -> Option<&'static str> {
+    Some(match code {
         400 => "The server cannot process the request because it is malformed.",
         401 => "The request lacks valid authentication credentials for the resource.",
         402 => "Reserved for future use; some services use it when payment is required.",
@@ -125,9 +133,8 @@ pub fn explanation(code: u16) -> &'static str {
         508 => "The server detected an infinite loop while processing the request.",
         510 => "The request needs further extensions to be fulfilled.",
         511 => "The client must authenticate to gain network access.",
-        400..=499 => "A client error: the request cannot be fulfilled as sent.",
-        _ => "A server error: the server failed to fulfil a valid request.",
-    }
+        _ => return None,
+    })
 }
 
 /// What `GET /status/{code}` should answer, decided from the raw path segment.
