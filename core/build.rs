@@ -23,7 +23,8 @@ fn main() {
         .expect("write to string");
     }
     table.push(']');
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("embedded_static.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("embedded_static.rs");
     std::fs::write(out, table).expect("write embedded table");
 }
 
@@ -32,7 +33,9 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf, u64)>) {
     let entries = std::fs::read_dir(dir).expect("static/ is readable");
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if name.starts_with('.') || kind.is_symlink() {
             continue;
         }

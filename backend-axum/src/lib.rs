@@ -20,7 +20,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
 use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Reply, Shutdown, Site};
-use tower::ServiceExt;
+use tower::{Layer, ServiceExt};
 
 /// axum lets every line of the contract be met: nothing to declare.
 pub const DEVIATIONS: [Deviation; 0] = [];
@@ -44,15 +44,22 @@ pub fn router(site: Site) -> Router {
         .route("/openapi.json", get(openapi).post(not_get))
         .fallback(static_file)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(site.clone(), around))
         .with_state(site)
 }
 
-async fn hello(State(site): State<Site>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn hello(
+    State(site): State<Site>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     reply(site.hello(query.as_deref(), &headers))
 }
 
-async fn sign_up(State(site): State<Site>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn sign_up(
+    State(site): State<Site>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     reply(site.sign_up(&headers, body_of(body)).await)
 }
 
@@ -65,11 +72,19 @@ async fn user(
     reply(site.user(&segment(username, &uri), &headers).await)
 }
 
-async fn login(State(site): State<Site>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn login(
+    State(site): State<Site>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     reply(site.login(&headers, body_of(body)).await)
 }
 
-async fn logout(State(site): State<Site>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn logout(
+    State(site): State<Site>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     reply(site.logout(&headers, body_of(body)).await)
 }
 
@@ -110,7 +125,12 @@ async fn openapi(State(site): State<Site>) -> Response {
     reply(site.openapi())
 }
 
-async fn static_file(State(site): State<Site>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+async fn static_file(
+    State(site): State<Site>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     reply(site.static_file(&method, &uri, &headers).await)
 }
 
@@ -130,8 +150,13 @@ async fn around(
     request: Request,
     next: Next,
 ) -> Response {
-    let (exchange, early) =
-        site.begin(peer.ip(), request.method(), request.uri(), request.version(), request.headers());
+    let (exchange, early) = site.begin(
+        peer.ip(),
+        request.method(),
+        request.uri(),
+        request.version(),
+        request.headers(),
+    );
     let mut response = match early {
         Some(refused) => reply(refused),
         None => AssertUnwindSafe(next.run(request))
@@ -166,7 +191,11 @@ fn segment(decoded: Result<Path<String>, PathRejection>, uri: &Uri) -> String {
 
 /// Serves until `shutdown`, on a tokio runtime with `--workers` threads. hyper's HTTP/1
 /// connection builder is used directly (not `axum::serve`) to get a header-read timeout.
-pub fn serve(listener: std::net::TcpListener, site: Site, shutdown: Shutdown) -> std::io::Result<()> {
+pub fn serve(
+    listener: std::net::TcpListener,
+    site: Site,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(site.workers())
         .enable_all()
@@ -176,12 +205,19 @@ pub fn serve(listener: std::net::TcpListener, site: Site, shutdown: Shutdown) ->
     result
 }
 
-async fn run(listener: std::net::TcpListener, site: Site, shutdown: Shutdown) -> std::io::Result<()> {
+async fn run(
+    listener: std::net::TcpListener,
+    site: Site,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    let app = router(site);
+    // `around` wraps the whole router (not `Router::layer`), so it runs before routing and
+    // sees the response after axum's own touches (axum sets `Content-Length` for HEAD).
+    let app = middleware::from_fn_with_state(site.clone(), around).layer(router(site));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -193,11 +229,14 @@ async fn run(listener: std::net::TcpListener, site: Site, shutdown: Shutdown) ->
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = app.clone().map_request(move |mut request: Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
-        });
-        let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let service =
+            app.clone()
+                .map_request(move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request.map(Body::new)
+                });
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;

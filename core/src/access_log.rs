@@ -27,7 +27,10 @@ pub fn line(
         .unwrap_or_default();
     let mut out = String::with_capacity(96);
     let _ = write!(out, "{peer} - - [{stamp}] \"{method} ");
-    escape_into(&mut out, target.path_and_query().map_or("/", |pq| pq.as_str()));
+    escape_into(
+        &mut out,
+        target.path_and_query().map_or("/", |pq| pq.as_str()),
+    );
     let _ = write!(out, " {version:?}\" {} ", status.as_u16());
     match bytes {
         Some(n) if n > 0 => {
@@ -75,7 +78,10 @@ mod tests {
             StatusCode::OK,
             Some(1234),
         );
-        assert_eq!(line, "127.0.0.1 - - [23/Nov/2026:20:45:13 +0000] \"GET /hello?name=Ada HTTP/1.1\" 200 1234");
+        assert_eq!(
+            line,
+            "127.0.0.1 - - [23/Nov/2026:20:45:13 +0000] \"GET /hello?name=Ada HTTP/1.1\" 200 1234"
+        );
     }
 
     #[test]
@@ -90,6 +96,9 @@ mod tests {
             StatusCode::NO_CONTENT,
             None,
         );
-        assert_eq!(line, "::1 - - [02/Jan/2026:03:04:05 +0000] \"HEAD /a%22b HTTP/1.0\" 204 -");
+        assert_eq!(
+            line,
+            "::1 - - [02/Jan/2026:03:04:05 +0000] \"HEAD /a%22b HTTP/1.0\" 204 -"
+        );
     }
 }

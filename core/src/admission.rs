@@ -31,7 +31,9 @@ pub fn same_origin_post(headers: &HeaderMap) -> Result<(), SiteError> {
     if cross_site {
         return Err(SiteError::CrossSite);
     }
-    let Some(origin) = headers.get(ORIGIN) else { return Ok(()) };
+    let Some(origin) = headers.get(ORIGIN) else {
+        return Ok(());
+    };
     let origin = origin.to_str().ok().and_then(Authority::from_origin);
     let host = headers.get(HOST).and_then(|h| h.to_str().ok());
     match (origin, host) {
@@ -57,7 +59,11 @@ impl Authority {
             _ => return None,
         };
         let (host, port) = split_host_port(rest)?;
-        Some(Self { host: host.to_ascii_lowercase(), port: port.unwrap_or(default_port), default_port })
+        Some(Self {
+            host: host.to_ascii_lowercase(),
+            port: port.unwrap_or(default_port),
+            default_port,
+        })
     }
 
     fn matches_host(&self, host_header: &str) -> bool {
@@ -105,10 +111,16 @@ mod tests {
     #[test]
     fn host_rules_by_version() {
         let none = HeaderMap::new();
-        assert_eq!(admit(&Method::GET, Version::HTTP_11, &none), Err(SiteError::MissingHost));
+        assert_eq!(
+            admit(&Method::GET, Version::HTTP_11, &none),
+            Err(SiteError::MissingHost)
+        );
         assert_eq!(admit(&Method::GET, Version::HTTP_10, &none), Ok(()));
         let two = headers(&[("host", "a"), ("host", "b")]);
-        assert_eq!(admit(&Method::GET, Version::HTTP_10, &two), Err(SiteError::DuplicateHost));
+        assert_eq!(
+            admit(&Method::GET, Version::HTTP_10, &two),
+            Err(SiteError::DuplicateHost)
+        );
     }
 
     #[test]
@@ -116,7 +128,11 @@ mod tests {
         let h = headers(&[("host", "a")]);
         for m in ["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "BREW"] {
             let method = Method::from_bytes(m.as_bytes()).expect("token");
-            assert_eq!(admit(&method, Version::HTTP_11, &h), Err(SiteError::NotImplemented), "{m}");
+            assert_eq!(
+                admit(&method, Version::HTTP_11, &h),
+                Err(SiteError::NotImplemented),
+                "{m}"
+            );
         }
         assert_eq!(admit(&Method::HEAD, Version::HTTP_11, &h), Ok(()));
     }
@@ -125,15 +141,36 @@ mod tests {
     fn csrf_compares_origin_with_host() {
         let ok = |pairs| same_origin_post(&headers(pairs)).is_ok();
         assert!(ok(&[("host", "127.0.0.1:8080")]));
-        assert!(ok(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")]));
-        assert!(ok(&[("host", "Example.com"), ("origin", "http://example.com:80")]));
-        assert!(ok(&[("host", "[::1]:8080"), ("origin", "http://[::1]:8080")]));
+        assert!(ok(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:8080")
+        ]));
+        assert!(ok(&[
+            ("host", "Example.com"),
+            ("origin", "http://example.com:80")
+        ]));
+        assert!(ok(&[
+            ("host", "[::1]:8080"),
+            ("origin", "http://[::1]:8080")
+        ]));
         assert!(ok(&[("host", "a"), ("sec-fetch-site", "same-site")]));
-        assert!(!ok(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:9090")]));
-        assert!(!ok(&[("host", "127.0.0.1:8080"), ("origin", "http://evil.example:8080")]));
+        assert!(!ok(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:9090")
+        ]));
+        assert!(!ok(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://evil.example:8080")
+        ]));
         // A bare Host takes the Origin scheme's default port (TLS may end at a proxy).
-        assert!(ok(&[("host", "example.com"), ("origin", "https://example.com")]));
-        assert!(!ok(&[("host", "example.com"), ("origin", "https://example.com:8443")]));
+        assert!(ok(&[
+            ("host", "example.com"),
+            ("origin", "https://example.com")
+        ]));
+        assert!(!ok(&[
+            ("host", "example.com"),
+            ("origin", "https://example.com:8443")
+        ]));
         assert!(!ok(&[("host", "a"), ("origin", "null")]));
         assert!(!ok(&[("host", "a"), ("sec-fetch-site", "Cross-Site")]));
     }

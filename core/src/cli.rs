@@ -146,15 +146,28 @@ mod tests {
     #[test]
     fn defaults() {
         let c = parse(&[]).expect("valid");
-        assert_eq!((c.bind.to_string(), c.port, c.database.as_str()), ("127.0.0.1".into(), 8080, "sitebench.db"));
+        assert_eq!(
+            (c.bind.to_string(), c.port, c.database.as_str()),
+            ("127.0.0.1".into(), 8080, "sitebench.db")
+        );
         assert!(c.workers >= 1 && !c.quiet && !c.secure_cookies && c.admin.is_empty());
         assert_eq!(c.password_cost, PasswordCost::DEFAULT);
     }
 
     #[test]
     fn repeatable_and_switches() {
-        let c = parse(&["--admin", "Ada", "--admin", "bob", "--quiet", "--port", "0", "--workers", "3"])
-            .expect("valid");
+        let c = parse(&[
+            "--admin",
+            "Ada",
+            "--admin",
+            "bob",
+            "--quiet",
+            "--port",
+            "0",
+            "--workers",
+            "3",
+        ])
+        .expect("valid");
         assert_eq!(c.admin, ["Ada", "bob"]);
         assert!(c.quiet);
         assert_eq!((c.port, c.workers), (0, 3));

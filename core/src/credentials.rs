@@ -60,28 +60,39 @@ pub fn body_kind(headers: &HeaderMap) -> Result<BodyKind, SiteError> {
             && name.trim().eq_ignore_ascii_case("charset")
             && !value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
         {
-            return Err(SiteError::UnsupportedMediaType("The only charset accepted is utf-8."));
+            return Err(SiteError::UnsupportedMediaType(
+                "The only charset accepted is utf-8.",
+            ));
         }
     }
     Ok(kind)
 }
 
 /// Content type, then size, then syntax: the first failure decides the status.
-pub fn parse(headers: &HeaderMap, body: Result<Bytes, BodyError>) -> Result<Credentials, SiteError> {
+pub fn parse(
+    headers: &HeaderMap,
+    body: Result<Bytes, BodyError>,
+) -> Result<Credentials, SiteError> {
     let kind = body_kind(headers)?;
     let body = match body {
         Ok(body) if body.len() > BODY_LIMIT => return Err(SiteError::ContentTooLarge),
         Ok(body) => body,
         Err(BodyError::TooLarge) => return Err(SiteError::ContentTooLarge),
         Err(BodyError::Unreadable) => {
-            return Err(SiteError::MalformedBody("The request body could not be read.".into()));
+            return Err(SiteError::MalformedBody(
+                "The request body could not be read.".into(),
+            ));
         }
     };
     let (username, password) = match kind {
         BodyKind::Form => parse_form(&body)?,
         BodyKind::Json => parse_json(&body)?,
     };
-    Ok(Credentials { username, password, kind })
+    Ok(Credentials {
+        username,
+        password,
+        kind,
+    })
 }
 
 #[derive(Deserialize)]
@@ -93,7 +104,9 @@ struct JsonCredentials {
 fn parse_json(body: &[u8]) -> Result<(String, String), SiteError> {
     // serde's derive would also take a JSON array in field order; the contract wants an object.
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(SiteError::MalformedBody("The JSON body must be an object.".into()));
+        return Err(SiteError::MalformedBody(
+            "The JSON body must be an object.".into(),
+        ));
     }
     // serde's derive rejects a duplicate field, a missing field and a non-string value.
     serde_json::from_slice::<JsonCredentials>(body)
@@ -113,7 +126,9 @@ fn parse_form(body: &[u8]) -> Result<(String, String), SiteError> {
             _ => continue,
         };
         if slot.replace(value).is_some() {
-            return Err(SiteError::MalformedBody(format!("The field {name} is given twice.")));
+            return Err(SiteError::MalformedBody(format!(
+                "The field {name} is given twice."
+            )));
         }
     }
     match (username, password) {
@@ -142,7 +157,10 @@ pub fn form_pairs(input: &[u8]) -> Result<Vec<(String, String)>, NotUtf8> {
 }
 
 fn decode_component(raw: &[u8]) -> Result<String, NotUtf8> {
-    let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
     percent_decode(&spaced)
         .decode_utf8()
         .map(|s| s.into_owned())
@@ -156,7 +174,10 @@ mod tests {
 
     fn headers(content_type: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(CONTENT_TYPE, HeaderValue::from_str(content_type).expect("ascii"));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_str(content_type).expect("ascii"),
+        );
         h
     }
 
@@ -169,8 +190,20 @@ mod tests {
         let too_big = || Err(BodyError::TooLarge);
         assert_eq!(status(parse(&headers("text/plain"), too_big())), 415);
         assert_eq!(status(parse(&HeaderMap::new(), too_big())), 415);
-        assert_eq!(status(parse(&headers("application/json; charset=latin1"), too_big())), 415);
-        assert_eq!(status(parse(&headers("application/json; charset=UTF-8"), too_big())), 413);
+        assert_eq!(
+            status(parse(
+                &headers("application/json; charset=latin1"),
+                too_big()
+            )),
+            415
+        );
+        assert_eq!(
+            status(parse(
+                &headers("application/json; charset=UTF-8"),
+                too_big()
+            )),
+            413
+        );
         let long = Bytes::from(vec![b'a'; BODY_LIMIT + 1]);
         assert_eq!(status(parse(&headers("application/json"), Ok(long))), 413);
     }
@@ -186,21 +219,46 @@ mod tests {
             br#"["ada","pw"]"#,
             br#"{"username":"ada","password":"secret123"} trailing"#,
         ] {
-            assert_eq!(status(parse(&h, Ok(Bytes::from_static(body)))), 400, "{body:?}");
+            assert_eq!(
+                status(parse(&h, Ok(Bytes::from_static(body)))),
+                400,
+                "{body:?}"
+            );
         }
-        let ok = parse(&h, Ok(Bytes::from_static(br#"{"username":"ada","password":"p","x":1}"#)));
+        let ok = parse(
+            &h,
+            Ok(Bytes::from_static(
+                br#"{"username":"ada","password":"p","x":1}"#,
+            )),
+        );
         assert_eq!(ok.map(|c| c.username), Ok("ada".to_owned()));
     }
 
     #[test]
     fn form_decoding_and_duplicates() {
         let h = headers("application/x-www-form-urlencoded");
-        let c = parse(&h, Ok(Bytes::from_static(b"username=a%2Bd+a&password=p%C3%A4ss&x=1")))
-            .expect("valid");
-        assert_eq!((c.username.as_str(), c.password.as_str()), ("a+d a", "päss"));
+        let c = parse(
+            &h,
+            Ok(Bytes::from_static(
+                b"username=a%2Bd+a&password=p%C3%A4ss&x=1",
+            )),
+        )
+        .expect("valid");
+        assert_eq!(
+            (c.username.as_str(), c.password.as_str()),
+            ("a+d a", "päss")
+        );
         assert_eq!(c.kind, BodyKind::Form);
-        for body in [&b"username=a&username=b&password=p"[..], b"username=a", b"username=%FF&password=x"] {
-            assert_eq!(status(parse(&h, Ok(Bytes::from_static(body)))), 400, "{body:?}");
+        for body in [
+            &b"username=a&username=b&password=p"[..],
+            b"username=a",
+            b"username=%FF&password=x",
+        ] {
+            assert_eq!(
+                status(parse(&h, Ok(Bytes::from_static(body)))),
+                400,
+                "{body:?}"
+            );
         }
     }
 }

@@ -87,33 +87,37 @@ impl SiteError {
             Self::DuplicateHost => problem.detail("A request must not carry two Host headers."),
             Self::CrossSite => problem.detail("Cross-site form posts are refused."),
             Self::UnsupportedMediaType(why) => problem.detail(why),
-            Self::ContentTooLarge => {
-                problem.detail("The request body is larger than 16384 bytes.")
-            }
+            Self::ContentTooLarge => problem.detail("The request body is larger than 16384 bytes."),
             Self::MalformedBody(why) => problem.detail(why),
             Self::BadQuery(why) => problem.detail(why),
             Self::RulesBroken(errors) => problem
                 .detail("The submitted fields break the site's rules; see errors.")
                 .errors(errors),
             Self::UsernameTaken => problem.detail("That username is already taken."),
-            Self::BadCredentials => problem
-                .detail("The username or password is wrong.")
-                .header(WWW_AUTHENTICATE, HeaderValue::from_static(WWW_AUTHENTICATE_VALUE)),
+            Self::BadCredentials => problem.detail("The username or password is wrong.").header(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static(WWW_AUTHENTICATE_VALUE),
+            ),
             Self::NotSignedIn => problem
                 .detail("This page needs a valid session; log in first.")
-                .header(WWW_AUTHENTICATE, HeaderValue::from_static(WWW_AUTHENTICATE_VALUE)),
+                .header(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static(WWW_AUTHENTICATE_VALUE),
+                ),
             Self::NotAdmin => problem.detail("This page is for admins only."),
             Self::Throttled { retry_after_secs } => problem
                 .detail("Too many failed logins for this username; retry later.")
                 .header(RETRY_AFTER, HeaderValue::from(retry_after_secs)),
-            Self::InformationalStatus => problem.detail(
-                "A 1xx code is informational and cannot be a final response.",
-            ),
+            Self::InformationalStatus => {
+                problem.detail("A 1xx code is informational and cannot be a final response.")
+            }
             Self::InvalidStatus => {
                 problem.detail("The code must be exactly three digits from 200 to 599.")
             }
             Self::Internal => problem.detail("The server failed to complete the request."),
-            Self::Panicked => problem.detail("The handler failed unexpectedly; the server goes on."),
+            Self::Panicked => {
+                problem.detail("The handler failed unexpectedly; the server goes on.")
+            }
         }
     }
 
@@ -138,7 +142,10 @@ mod tests {
 
     #[test]
     fn throttle_says_when_to_retry() {
-        let reply = SiteError::Throttled { retry_after_secs: 42 }.render(&HeaderMap::new());
+        let reply = SiteError::Throttled {
+            retry_after_secs: 42,
+        }
+        .render(&HeaderMap::new());
         assert_eq!(reply.status(), 429);
         assert_eq!(reply.headers()[RETRY_AFTER], "42");
     }

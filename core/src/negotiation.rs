@@ -45,7 +45,11 @@ impl<'a> MediaRange<'a> {
             if let Some((name, value)) = param.split_once('=')
                 && name.trim().eq_ignore_ascii_case("q")
             {
-                q = value.trim().parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q))?;
+                q = value
+                    .trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|q| (0.0..=1.0).contains(q))?;
             }
         }
         Some(Self { kind, subtype, q })
@@ -103,7 +107,9 @@ mod tests {
     #[test]
     fn most_specific_entry_sets_the_q_value() {
         // */* would give JSON 1.0, but application/json says 0.1.
-        assert!(prefers("text/html;q=0.5, application/json;q=0.1, application/problem+json;q=0.1, */*"));
+        assert!(prefers(
+            "text/html;q=0.5, application/json;q=0.1, application/problem+json;q=0.1, */*"
+        ));
         assert!(!prefers("text/html;q=0.5, application/json;q=0.1, */*"));
         assert!(prefers("text/html, */*;q=0.1"));
         assert!(!prefers("text/html;q=0"));

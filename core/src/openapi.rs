@@ -10,7 +10,10 @@ mod tests {
     #[test]
     fn documents_every_dynamic_route() {
         let doc: serde_json::Value = serde_json::from_str(DOCUMENT).expect("valid JSON");
-        assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.1")), Some(true));
+        assert_eq!(
+            doc["openapi"].as_str().map(|v| v.starts_with("3.1")),
+            Some(true)
+        );
         let routes = [
             ("/hello", "get"),
             ("/users", "post"),
@@ -27,7 +30,10 @@ mod tests {
             ("/openapi.json", "get"),
         ];
         for (path, method) in routes {
-            assert!(doc["paths"][path][method].is_object(), "{method} {path} missing");
+            assert!(
+                doc["paths"][path][method].is_object(),
+                "{method} {path} missing"
+            );
         }
         assert!(doc["components"]["schemas"]["Problem"].is_object());
     }

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
@@ -20,9 +22,17 @@ pub struct PasswordCost {
 
 impl PasswordCost {
     /// The contract's default: m=19456 KiB, t=2, p=1 (OWASP's argon2id minimum).
-    pub const DEFAULT: Self = Self { memory_kib: 19456, iterations: 2, parallelism: 1 };
+    pub const DEFAULT: Self = Self {
+        memory_kib: 19456,
+        iterations: 2,
+        parallelism: 1,
+    };
     /// For tests only: keeps debug test runs fast; never used by the binaries.
-    pub const TEST: Self = Self { memory_kib: 64, iterations: 1, parallelism: 1 };
+    pub const TEST: Self = Self {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
 }
 
 #[derive(Clone)]
@@ -53,7 +63,11 @@ impl Passwords {
         &self,
         work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
     ) -> Result<T, SiteError> {
-        let _permit = self.permits.acquire().await.map_err(|_| SiteError::Internal)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| SiteError::Internal)?;
         let argon2 = Arc::clone(&self.argon2);
         tokio::task::spawn_blocking(move || work(&argon2))
             .await
@@ -78,8 +92,9 @@ impl Passwords {
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let matches = self
             .off_executor(move |argon2| {
-                PasswordHash::new(&hash)
-                    .is_ok_and(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+                PasswordHash::new(&hash).is_ok_and(|parsed| {
+                    argon2.verify_password(password.as_bytes(), &parsed).is_ok()
+                })
             })
             .await?;
         Ok(known && matches)
@@ -95,9 +110,22 @@ mod tests {
         let passwords = Passwords::new(PasswordCost::TEST, 1).expect("params");
         let hash = passwords.hash("correct horse".into()).await.expect("hash");
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
-        assert_eq!(passwords.verify("correct horse".into(), Some(hash.clone())).await, Ok(true));
-        assert_eq!(passwords.verify("wrong horse".into(), Some(hash)).await, Ok(false));
-        assert_eq!(passwords.verify("no user has this password".into(), None).await, Ok(false));
+        assert_eq!(
+            passwords
+                .verify("correct horse".into(), Some(hash.clone()))
+                .await,
+            Ok(true)
+        );
+        assert_eq!(
+            passwords.verify("wrong horse".into(), Some(hash)).await,
+            Ok(false)
+        );
+        assert_eq!(
+            passwords
+                .verify("no user has this password".into(), None)
+                .await,
+            Ok(false)
+        );
     }
 
     #[test]

@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn errors_member_only_when_there_are_errors() {
         let reply = Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
-            .errors(vec![FieldError { field: "username", message: "too short" }])
+            .errors(vec![FieldError {
+                field: "username",
+                message: "too short",
+            }])
             .render(&HeaderMap::new());
         let text = std::str::from_utf8(reply.body()).expect("utf-8");
         assert!(text.ends_with(r#","errors":[{"field":"username","message":"too short"}]}"#));

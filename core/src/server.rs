@@ -71,7 +71,8 @@ impl Future for Shutdown {
 
 /// Binds the listening socket; `Err` is the one line to print (port in use, bad address).
 pub fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
-    let listener = TcpListener::bind(addr).map_err(|e| format!("error: cannot listen on {addr}: {e}"))?;
+    let listener =
+        TcpListener::bind(addr).map_err(|e| format!("error: cannot listen on {addr}: {e}"))?;
     listener
         .set_nonblocking(true)
         .map_err(|e| format!("error: cannot listen on {addr}: {e}"))?;
@@ -157,5 +158,9 @@ pub fn spawn(serve: ServeFn, site: Site) -> std::io::Result<Spawned> {
     let thread = std::thread::Builder::new()
         .name(format!("site-{addr}"))
         .spawn(move || serve(listener, site, Shutdown::on_trigger(trigger)))?;
-    Ok(Spawned { addr, stop: Some(stop), thread: Some(thread) })
+    Ok(Spawned {
+        addr,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
 }

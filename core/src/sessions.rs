@@ -37,7 +37,11 @@ impl SessionToken {
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(name, _)| *name == COOKIE_NAME)
             .map(|(_, value)| value.trim_matches('"'))
-            .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+            .filter(|v| {
+                v.len() == 64
+                    && v.bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            })
             .map(|v| Self(v.to_owned()))
     }
 
@@ -58,7 +62,8 @@ pub fn clear_cookie(secure: bool) -> HeaderValue {
 
 fn cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    let text = format!("{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    let text =
+        format!("{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
@@ -89,16 +94,25 @@ mod tests {
         assert_ne!(a, b);
         let set = a.set_cookie(false);
         let text = set.to_str().expect("ascii");
-        assert!(text.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400"), "{text}");
+        assert!(
+            text.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400"),
+            "{text}"
+        );
         let value = text.split(';').next().expect("pair");
-        assert_eq!(SessionToken::from_request(&request_with(&format!("x=1; {value}"))), Some(a));
+        assert_eq!(
+            SessionToken::from_request(&request_with(&format!("x=1; {value}"))),
+            Some(a)
+        );
     }
 
     #[test]
     fn altered_tokens_are_no_session() {
         let token = SessionToken::generate().0;
         let altered = format!("{}X", &token[..63]);
-        assert_eq!(SessionToken::from_request(&request_with(&format!("{COOKIE_NAME}={altered}"))), None);
+        assert_eq!(
+            SessionToken::from_request(&request_with(&format!("{COOKIE_NAME}={altered}"))),
+            None
+        );
         assert_eq!(SessionToken::from_request(&request_with("other=1")), None);
     }
 

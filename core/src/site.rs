@@ -12,11 +12,11 @@ use http::header::HeaderValue;
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use serde::Serialize;
 
-pub use crate::errors::Allow;
 use crate::access_log;
 use crate::admission;
 use crate::cli::Config;
 use crate::credentials::{self, BodyError, BodyKind};
+pub use crate::errors::Allow;
 use crate::errors::SiteError;
 use crate::negotiation::prefers_html;
 use crate::openapi;
@@ -91,7 +91,11 @@ impl Site {
             storage,
             passwords,
             throttle: LoginThrottle::default(),
-            admins: config.admin.iter().map(|a| a.to_ascii_lowercase()).collect(),
+            admins: config
+                .admin
+                .iter()
+                .map(|a| a.to_ascii_lowercase())
+                .collect(),
             secure_cookies: config.secure_cookies,
             quiet: config.quiet,
             workers: config.workers,
@@ -141,17 +145,26 @@ impl Site {
         self.answer(request, || {
             let pairs = credentials::form_pairs(query.unwrap_or("").as_bytes())
                 .map_err(|_| SiteError::BadQuery("The query string is not valid UTF-8."))?;
-            let mut names = pairs.iter().filter(|(k, _)| k == "name").map(|(_, v)| v.as_str());
+            let mut names = pairs
+                .iter()
+                .filter(|(k, _)| k == "name")
+                .map(|(_, v)| v.as_str());
             let name = match (names.next(), names.next()) {
                 (None, _) => "World",
                 (Some(_), Some(_)) => return Err(SiteError::BadQuery("Give name only once.")),
                 (Some(""), None) => return Err(SiteError::BadQuery("The name must not be empty.")),
                 (Some(n), None) if n.chars().count() > HELLO_NAME_MAX => {
-                    return Err(SiteError::BadQuery("The name must be at most 64 characters."));
+                    return Err(SiteError::BadQuery(
+                        "The name must be at most 64 characters.",
+                    ));
                 }
                 (Some(n), None) => n,
             };
-            Ok(reply::with_body(StatusCode::OK, reply::TEXT_HTML, pages::hello(name)))
+            Ok(reply::with_body(
+                StatusCode::OK,
+                reply::TEXT_HTML,
+                pages::hello(name),
+            ))
         })
     }
 
@@ -160,8 +173,8 @@ impl Site {
         let outcome = async {
             admission::same_origin_post(request)?;
             let form = credentials::parse(request, body)?;
-            let (username, password) =
-                users::parse_sign_up(&form.username, &form.password).map_err(SiteError::RulesBroken)?;
+            let (username, password) = users::parse_sign_up(&form.username, &form.password)
+                .map_err(SiteError::RulesBroken)?;
             let hash = self.0.passwords.hash(password.as_str().to_owned()).await?;
             let created_at = rfc3339_now();
             self.0
@@ -174,12 +187,16 @@ impl Site {
                 BodyKind::Json => {
                     let user = self.user_view(username.as_str().to_owned(), created_at);
                     let mut created = reply::json(StatusCode::CREATED, &user);
-                    created.headers_mut().insert(http::header::LOCATION, location);
+                    created
+                        .headers_mut()
+                        .insert(http::header::LOCATION, location);
                     created
                 }
             })
         };
-        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+        outcome
+            .await
+            .unwrap_or_else(|e: SiteError| e.render(request))
     }
 
     /// `GET /users/{username}`
@@ -203,7 +220,9 @@ impl Site {
                 reply::json(StatusCode::OK, &user)
             })
         };
-        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+        outcome
+            .await
+            .unwrap_or_else(|e: SiteError| e.render(request))
     }
 
     /// `POST /login`
@@ -226,21 +245,37 @@ impl Site {
             let now = unix_now();
             self.0
                 .storage
-                .insert_session(token.digest(), username.clone(), now, now + sessions::LIFETIME_SECS)
+                .insert_session(
+                    token.digest(),
+                    username.clone(),
+                    now,
+                    now + sessions::LIFETIME_SECS,
+                )
                 .await?;
             let mut response = match form.kind {
                 BodyKind::Form => see_other(HeaderValue::from_static("/me")),
                 BodyKind::Json => reply::json(
                     StatusCode::OK,
-                    &Account { admin: self.is_admin(&username), username: &username },
+                    &Account {
+                        admin: self.is_admin(&username),
+                        username: &username,
+                    },
                 ),
             };
             let headers = response.headers_mut();
-            headers.insert(http::header::SET_COOKIE, token.set_cookie(self.0.secure_cookies));
-            headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(
+                http::header::SET_COOKIE,
+                token.set_cookie(self.0.secure_cookies),
+            );
+            headers.insert(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            );
             Ok(response)
         };
-        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+        outcome
+            .await
+            .unwrap_or_else(|e: SiteError| e.render(request))
     }
 
     /// `POST /logout`: idempotent; the body is ignored but still limited.
@@ -249,8 +284,15 @@ impl Site {
             admission::same_origin_post(request)?;
             match body {
                 Err(BodyError::TooLarge) => return Err(SiteError::ContentTooLarge),
-                Ok(b) if b.len() > credentials::BODY_LIMIT => return Err(SiteError::ContentTooLarge),
-                _ => {}
+                Ok(b) if b.len() > credentials::BODY_LIMIT => {
+                    return Err(SiteError::ContentTooLarge);
+                }
+                Err(BodyError::Unreadable) => {
+                    return Err(SiteError::MalformedBody(
+                        "The request body could not be read.".into(),
+                    ));
+                }
+                Ok(_) => {}
             }
             if let Some(token) = SessionToken::from_request(request) {
                 self.0.storage.delete_session(token.digest()).await?;
@@ -259,12 +301,15 @@ impl Site {
                 Ok(BodyKind::Form) => see_other(HeaderValue::from_static("/")),
                 _ => reply::empty(StatusCode::NO_CONTENT),
             };
-            response
-                .headers_mut()
-                .insert(http::header::SET_COOKIE, sessions::clear_cookie(self.0.secure_cookies));
+            response.headers_mut().insert(
+                http::header::SET_COOKIE,
+                sessions::clear_cookie(self.0.secure_cookies),
+            );
             Ok(response)
         };
-        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+        outcome
+            .await
+            .unwrap_or_else(|e: SiteError| e.render(request))
     }
 
     /// `GET /me`
@@ -273,12 +318,24 @@ impl Site {
             let username = self.session_user(request).await?;
             let admin = self.is_admin(&username);
             Ok(if prefers_html(request) {
-                reply::with_body(StatusCode::OK, reply::TEXT_HTML, pages::me(&username, admin))
+                reply::with_body(
+                    StatusCode::OK,
+                    reply::TEXT_HTML,
+                    pages::me(&username, admin),
+                )
             } else {
-                reply::json(StatusCode::OK, &Account { username: &username, admin })
+                reply::json(
+                    StatusCode::OK,
+                    &Account {
+                        username: &username,
+                        admin,
+                    },
+                )
             })
         };
-        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+        outcome
+            .await
+            .unwrap_or_else(|e: SiteError| e.render(request))
     }
 
     /// `GET /admin`: JSON only.
@@ -298,7 +355,9 @@ impl Site {
                 .collect();
             Ok(reply::json(StatusCode::OK, &UserList { users }))
         };
-        outcome.await.unwrap_or_else(|e: SiteError| e.render(request))
+        outcome
+            .await
+            .unwrap_or_else(|e: SiteError| e.render(request))
     }
 
     /// `GET /status/{code}`
@@ -313,7 +372,13 @@ impl Site {
                 reply::empty(status)
             } else if status.as_u16() < 400 {
                 let title = status_codes::title(status);
-                reply::json(status, &StatusBody { status: status.as_u16(), title })
+                reply::json(
+                    status,
+                    &StatusBody {
+                        status: status.as_u16(),
+                        title,
+                    },
+                )
             } else {
                 crate::problem::Problem::new(status).render(request)
             };
@@ -331,12 +396,21 @@ impl Site {
 
     /// `GET /plaintext` (as TechEmpower's plaintext test).
     pub fn plaintext(&self) -> Reply {
-        reply::with_body(StatusCode::OK, reply::TEXT_PLAIN, Bytes::from_static(b"Hello, World!"))
+        reply::with_body(
+            StatusCode::OK,
+            reply::TEXT_PLAIN,
+            Bytes::from_static(b"Hello, World!"),
+        )
     }
 
     /// `GET /json`, serialised per request (as TechEmpower's json test).
     pub fn json(&self) -> Reply {
-        reply::json(StatusCode::OK, &Message { message: "Hello, World!" })
+        reply::json(
+            StatusCode::OK,
+            &Message {
+                message: "Hello, World!",
+            },
+        )
     }
 
     /// `GET /healthz`
@@ -346,7 +420,11 @@ impl Site {
 
     /// `GET /openapi.json`
     pub fn openapi(&self) -> Reply {
-        reply::with_body(StatusCode::OK, reply::APPLICATION_JSON, Bytes::from_static(openapi::DOCUMENT.as_bytes()))
+        reply::with_body(
+            StatusCode::OK,
+            reply::APPLICATION_JSON,
+            Bytes::from_static(openapi::DOCUMENT.as_bytes()),
+        )
     }
 
     /// Any method on a path no route claims: static pages for GET/HEAD, `405` for POST.
@@ -355,7 +433,9 @@ impl Site {
             panic!("the test hook {} panics on purpose", uri.path());
         }
         match *method {
-            Method::GET | Method::HEAD => self.0.statics.serve(uri.path(), uri.query(), request).await,
+            Method::GET | Method::HEAD => {
+                self.0.statics.serve(uri.path(), uri.query(), request).await
+            }
             Method::POST => SiteError::MethodNotAllowed(Allow::GetHead).render(request),
             _ => SiteError::NotImplemented.render(request),
         }
@@ -371,14 +451,19 @@ impl Site {
         match error {
             BodyError::TooLarge => SiteError::ContentTooLarge.render(request),
             BodyError::Unreadable => {
-                SiteError::MalformedBody("The request body could not be read.".into()).render(request)
+                SiteError::MalformedBody("The request body could not be read.".into())
+                    .render(request)
             }
         }
     }
 
     // ----- helpers ---------------------------------------------------------------------
 
-    fn answer(&self, request: &HeaderMap, route: impl FnOnce() -> Result<Reply, SiteError>) -> Reply {
+    fn answer(
+        &self,
+        request: &HeaderMap,
+        route: impl FnOnce() -> Result<Reply, SiteError>,
+    ) -> Reply {
         route().unwrap_or_else(|e| e.render(request))
     }
 
@@ -387,7 +472,11 @@ impl Site {
     }
 
     fn user_view(&self, username: String, created_at: String) -> User {
-        User { admin: self.is_admin(&username), username, created_at }
+        User {
+            admin: self.is_admin(&username),
+            username,
+            created_at,
+        }
     }
 
     /// The stored username for valid credentials. A hash is verified either way, so wrong
@@ -435,9 +524,13 @@ struct LogStart {
 }
 
 impl Exchange {
-    /// The end of every exchange: adds `Server` and writes the access-log line.
+    /// The end of every exchange: adds `Server`, drops a `Content-Length` a framework put on a
+    /// 204 or 304 (they carry none), and writes the access-log line.
     pub fn finish(self, status: StatusCode, headers: &mut HeaderMap) {
         headers.insert(http::header::SERVER, self.server);
+        if matches!(status.as_u16(), 204 | 304) {
+            headers.remove(http::header::CONTENT_LENGTH);
+        }
         if let Some(log) = self.log {
             let bytes = if self.head {
                 None
@@ -448,7 +541,13 @@ impl Exchange {
                     .and_then(|v| v.parse().ok())
             };
             access_log::write(&access_log::line(
-                log.peer, log.at, &log.method, &log.uri, log.version, status, bytes,
+                log.peer,
+                log.at,
+                &log.method,
+                &log.uri,
+                log.version,
+                status,
+                bytes,
             ));
         }
     }
@@ -470,7 +569,10 @@ fn add_status_headers(status: StatusCode, headers: &mut HeaderMap) {
             headers.insert(LOCATION, HeaderValue::from_static("/"));
         }
         401 => {
-            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(crate::errors::WWW_AUTHENTICATE_VALUE));
+            headers.insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static(crate::errors::WWW_AUTHENTICATE_VALUE),
+            );
         }
         405 => {
             headers.insert(ALLOW, Allow::GetHead.header_value());
@@ -484,7 +586,9 @@ fn add_status_headers(status: StatusCode, headers: &mut HeaderMap) {
 
 fn see_other(location: HeaderValue) -> Reply {
     let mut response = reply::empty(StatusCode::SEE_OTHER);
-    response.headers_mut().insert(http::header::LOCATION, location);
+    response
+        .headers_mut()
+        .insert(http::header::LOCATION, location);
     response
 }
 
@@ -501,6 +605,9 @@ fn unix_now() -> i64 {
 }
 
 fn rfc3339_now() -> String {
-    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, ETAG, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION};
+use http::header::{
+    CACHE_CONTROL, ETAG, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+};
 use http::{HeaderMap, StatusCode};
 use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
@@ -49,7 +51,8 @@ impl StaticFile {
         let rounded = UNIX_EPOCH + Duration::from_secs(modified_secs);
         Self {
             content_type: content_type(name),
-            etag: HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or(HeaderValue::from_static("\"\"")),
+            etag: HeaderValue::from_str(&format!("\"{tag}\""))
+                .unwrap_or(HeaderValue::from_static("\"\"")),
             last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(rounded))
                 .unwrap_or(HeaderValue::from_static("")),
             modified_secs,
@@ -118,7 +121,10 @@ impl SafePath {
     pub fn parse(raw_path: &str) -> Option<Self> {
         let rest = raw_path.strip_prefix('/')?;
         if rest.is_empty() {
-            return Some(Self { segments: Vec::new(), directory: true });
+            return Some(Self {
+                segments: Vec::new(),
+                directory: true,
+            });
         }
         let (rest, directory) = match rest.strip_suffix('/') {
             Some(inner) => (inner, true),
@@ -128,7 +134,10 @@ impl SafePath {
             .split('/')
             .map(safe_segment)
             .collect::<Option<Vec<_>>>()?;
-        Some(Self { segments, directory })
+        Some(Self {
+            segments,
+            directory,
+        })
     }
 }
 
@@ -214,7 +223,11 @@ impl StaticRoot {
             Self::Embedded { files, directories } => {
                 let joined = path.segments.join("/");
                 if path.directory {
-                    let index = if joined.is_empty() { "index.html".to_owned() } else { format!("{joined}/index.html") };
+                    let index = if joined.is_empty() {
+                        "index.html".to_owned()
+                    } else {
+                        format!("{joined}/index.html")
+                    };
                     return files.get(index.as_str()).cloned().map(Found::File);
                 }
                 if let Some(file) = files.get(joined.as_str()) {
@@ -255,7 +268,9 @@ fn find_on_disk(root: &Path, path: &SafePath) -> Option<Found> {
 }
 
 fn inside(root: &Path, candidate: &Path) -> Option<PathBuf> {
-    std::fs::canonicalize(candidate).ok().filter(|real| real.starts_with(root))
+    std::fs::canonicalize(candidate)
+        .ok()
+        .filter(|real| real.starts_with(root))
 }
 
 fn read_file(path: &Path) -> Option<Found> {
@@ -263,7 +278,11 @@ fn read_file(path: &Path) -> Option<Found> {
     let bytes = std::fs::read(path).ok()?;
     let name = path.file_name()?.to_string_lossy();
     let modified = metadata.modified().unwrap_or(UNIX_EPOCH);
-    Some(Found::File(Arc::new(StaticFile::new(&name, Bytes::from(bytes), modified))))
+    Some(Found::File(Arc::new(StaticFile::new(
+        &name,
+        Bytes::from(bytes),
+        modified,
+    ))))
 }
 
 #[cfg(test)]
@@ -278,8 +297,22 @@ mod tests {
     #[test]
     fn unsafe_segments_are_refused() {
         for path in [
-            "/..", "/../etc/passwd", "/%2e%2e/x", "/a/%2E%2E", "/.", "/.env", "/a/.git/config",
-            "/a%2fb", "/a%5cb", "/a\\b", "/a:b", "/a%3Ab", "/a%00b", "/a//b", "//a", "/%ff",
+            "/..",
+            "/../etc/passwd",
+            "/%2e%2e/x",
+            "/a/%2E%2E",
+            "/.",
+            "/.env",
+            "/a/.git/config",
+            "/a%2fb",
+            "/a%5cb",
+            "/a\\b",
+            "/a:b",
+            "/a%3Ab",
+            "/a%00b",
+            "/a//b",
+            "//a",
+            "/%ff",
             "relative",
         ] {
             assert_eq!(SafePath::parse(path), None, "{path}");
@@ -288,9 +321,18 @@ mod tests {
         assert_eq!(SafePath::parse(&long), None);
         assert_eq!(
             SafePath::parse("/guide/a%20b.txt"),
-            Some(SafePath { segments: vec!["guide".into(), "a b.txt".into()], directory: false })
+            Some(SafePath {
+                segments: vec!["guide".into(), "a b.txt".into()],
+                directory: false
+            })
         );
-        assert_eq!(SafePath::parse("/"), Some(SafePath { segments: vec![], directory: true }));
+        assert_eq!(
+            SafePath::parse("/"),
+            Some(SafePath {
+                segments: vec![],
+                directory: true
+            })
+        );
     }
 
     #[test]
@@ -328,19 +370,40 @@ mod tests {
             h
         };
         let tag = etag.to_str().expect("ascii");
-        for matching in [tag.to_owned(), format!("W/{tag}"), format!("\"x\", {tag}"), "*".into()] {
-            let r = root.serve("/style.css", None, &ask(IF_NONE_MATCH, &matching)).await;
+        for matching in [
+            tag.to_owned(),
+            format!("W/{tag}"),
+            format!("\"x\", {tag}"),
+            "*".into(),
+        ] {
+            let r = root
+                .serve("/style.css", None, &ask(IF_NONE_MATCH, &matching))
+                .await;
             assert_eq!(status(&r), 304, "{matching}");
             assert!(r.body().is_empty() && r.headers().get(http::header::CONTENT_LENGTH).is_none());
         }
         let mut both = ask(IF_NONE_MATCH, "\"other\"");
         both.insert(IF_MODIFIED_SINCE, modified.clone());
         assert_eq!(status(&root.serve("/style.css", None, &both).await), 200);
-        let r = root.serve("/style.css", None, &ask(IF_MODIFIED_SINCE, modified.to_str().expect("ascii"))).await;
+        let r = root
+            .serve(
+                "/style.css",
+                None,
+                &ask(IF_MODIFIED_SINCE, modified.to_str().expect("ascii")),
+            )
+            .await;
         assert_eq!(status(&r), 304);
-        let r = root.serve("/style.css", None, &ask(IF_MODIFIED_SINCE, "Thu, 01 Jan 1970 00:00:00 GMT")).await;
+        let r = root
+            .serve(
+                "/style.css",
+                None,
+                &ask(IF_MODIFIED_SINCE, "Thu, 01 Jan 1970 00:00:00 GMT"),
+            )
+            .await;
         assert_eq!(status(&r), 200);
-        let r = root.serve("/style.css", None, &ask(IF_MODIFIED_SINCE, "yesterday")).await;
+        let r = root
+            .serve("/style.css", None, &ask(IF_MODIFIED_SINCE, "yesterday"))
+            .await;
         assert_eq!(status(&r), 200);
     }
 
@@ -352,20 +415,31 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("a.txt"), "one").expect("write");
         std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
-        std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("out.txt")).expect("symlink");
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.txt"),
+            dir.path().join("out.txt"),
+        )
+        .expect("symlink");
         std::os::unix::fs::symlink(outside.path(), dir.path().join("outdir")).expect("symlink");
-        std::os::unix::fs::symlink(dir.path().join("a.txt"), dir.path().join("in.txt")).expect("symlink");
+        std::os::unix::fs::symlink(dir.path().join("a.txt"), dir.path().join("in.txt"))
+            .expect("symlink");
         let root = StaticRoot::disk(dir.path()).expect("root");
         let none = HeaderMap::new();
         assert_eq!(status(&root.serve("/out.txt", None, &none).await), 404);
-        assert_eq!(status(&root.serve("/outdir/secret.txt", None, &none).await), 404);
+        assert_eq!(
+            status(&root.serve("/outdir/secret.txt", None, &none).await),
+            404
+        );
         assert_eq!(status(&root.serve("/in.txt", None, &none).await), 200);
         assert_eq!(status(&root.serve("/sub", None, &none).await), 301);
         assert_eq!(status(&root.serve("/sub/", None, &none).await), 404);
         std::fs::write(dir.path().join("a.txt"), "two!").expect("rewrite");
         let reply = root.serve("/a.txt", None, &none).await;
         assert_eq!(reply.body().as_ref(), b"two!");
-        assert_eq!(reply.headers()[http::header::CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert_eq!(
+            reply.headers()[http::header::CONTENT_TYPE],
+            "text/plain; charset=utf-8"
+        );
     }
 
     proptest! {

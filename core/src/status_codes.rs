@@ -180,7 +180,10 @@ mod tests {
         assert_eq!(reason_phrase(422), Some("Unprocessable Content"));
         assert_eq!(reason_phrase(418), Some("I'm a teapot"));
         assert_eq!(reason_phrase(499), None);
-        assert_eq!(title(StatusCode::from_u16(299).expect("valid")), "Status 299");
+        assert_eq!(
+            title(StatusCode::from_u16(299).expect("valid")),
+            "Status 299"
+        );
     }
 
     #[test]
@@ -190,8 +193,22 @@ mod tests {
             StatusRequest::Final(StatusCode::NOT_FOUND)
         );
         assert_eq!(StatusRequest::parse("599").to_string_code(), Some(599));
-        assert_eq!(StatusRequest::parse("101"), StatusRequest::Informational(101));
-        for bad in ["", "20", "2000", "099", "600", "999", "20a", "+20", " 200", "２００"] {
+        assert_eq!(
+            StatusRequest::parse("101"),
+            StatusRequest::Informational(101)
+        );
+        for bad in [
+            "",
+            "20",
+            "2000",
+            "099",
+            "600",
+            "999",
+            "20a",
+            "+20",
+            " 200",
+            "２００",
+        ] {
             assert_eq!(StatusRequest::parse(bad), StatusRequest::Invalid, "{bad:?}");
         }
     }

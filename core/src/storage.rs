@@ -10,8 +10,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use crate::errors::SiteError;
 
 /// One migration per schema version; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE users (
+const MIGRATIONS: &[&str] = &["CREATE TABLE users (
         id INTEGER PRIMARY KEY,
         username TEXT NOT NULL COLLATE NOCASE UNIQUE,
         password_hash TEXT NOT NULL,
@@ -22,8 +21,7 @@ const MIGRATIONS: &[&str] = &[
         user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
         expires_at INTEGER NOT NULL
      ) WITHOUT ROWID;
-     CREATE INDEX sessions_by_expiry ON sessions(expires_at);",
-];
+     CREATE INDEX sessions_by_expiry ON sessions(expires_at);"];
 
 #[derive(Debug, Clone)]
 pub struct StoredUser {
@@ -61,7 +59,9 @@ impl Storage {
             Ok(())
         };
         setup().map_err(|e| format!("cannot use database {path}: {e}"))?;
-        Ok(Self { connection: Arc::new(Mutex::new(connection)) })
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
     }
 
     /// Runs `work` with the connection on the blocking pool.
@@ -71,7 +71,9 @@ impl Storage {
     ) -> Result<T, SiteError> {
         let connection = Arc::clone(&self.connection);
         tokio::task::spawn_blocking(move || {
-            let guard = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let guard = connection
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             work(&guard)
         })
         .await
@@ -102,7 +104,11 @@ impl Storage {
                 }
             })
             .await?;
-        if inserted { Ok(()) } else { Err(SiteError::UsernameTaken) }
+        if inserted {
+            Ok(())
+        } else {
+            Err(SiteError::UsernameTaken)
+        }
     }
 
     pub async fn find_user(&self, username: String) -> Result<Option<StoredUser>, SiteError> {
@@ -156,7 +162,11 @@ impl Storage {
     }
 
     /// The username owning an unexpired session with this token hash.
-    pub async fn session_user(&self, token_hash: [u8; 32], now: i64) -> Result<Option<String>, SiteError> {
+    pub async fn session_user(
+        &self,
+        token_hash: [u8; 32],
+        now: i64,
+    ) -> Result<Option<String>, SiteError> {
         self.with(move |c| {
             c.prepare_cached(
                 "SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id
@@ -187,9 +197,14 @@ mod tests {
         let path = dir.path().join("site.db");
         let path = path.to_str().expect("utf-8 path");
         let storage = Storage::open(path).expect("open");
-        storage.insert_user("Ada".into(), "h".into(), "t".into()).await.expect("first");
+        storage
+            .insert_user("Ada".into(), "h".into(), "t".into())
+            .await
+            .expect("first");
         assert_eq!(
-            storage.insert_user("aDA".into(), "h".into(), "t".into()).await,
+            storage
+                .insert_user("aDA".into(), "h".into(), "t".into())
+                .await,
             Err(SiteError::UsernameTaken)
         );
         drop(storage);
@@ -201,9 +216,18 @@ mod tests {
     #[tokio::test]
     async fn sessions_expire_and_delete() {
         let storage = Storage::open(":memory:").expect("open");
-        storage.insert_user("ada".into(), "h".into(), "t".into()).await.expect("user");
-        storage.insert_session([1; 32], "ada".into(), 100, 200).await.expect("session");
-        assert_eq!(storage.session_user([1; 32], 150).await, Ok(Some("ada".into())));
+        storage
+            .insert_user("ada".into(), "h".into(), "t".into())
+            .await
+            .expect("user");
+        storage
+            .insert_session([1; 32], "ada".into(), 100, 200)
+            .await
+            .expect("session");
+        assert_eq!(
+            storage.session_user([1; 32], 150).await,
+            Ok(Some("ada".into()))
+        );
         assert_eq!(storage.session_user([1; 32], 200).await, Ok(None));
         assert_eq!(storage.session_user([2; 32], 150).await, Ok(None));
         storage.delete_session([1; 32]).await.expect("delete");
@@ -212,7 +236,9 @@ mod tests {
 
     #[test]
     fn unusable_path_names_the_problem() {
-        let error = Storage::open("/nonexistent-dir/x/site.db").err().expect("fails");
+        let error = Storage::open("/nonexistent-dir/x/site.db")
+            .err()
+            .expect("fails");
         assert!(error.contains("/nonexistent-dir/x/site.db"), "{error}");
     }
 }

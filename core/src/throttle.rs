@@ -20,7 +20,9 @@ impl LoginThrottle {
     /// `Err(seconds)` to wait when the username is locked out at `now`.
     pub fn check(&self, key: &str, now: Instant) -> Result<(), u64> {
         let mut failures = self.lock();
-        let Some(times) = failures.get_mut(key) else { return Ok(()) };
+        let Some(times) = failures.get_mut(key) else {
+            return Ok(());
+        };
         prune(times, now);
         if times.len() < MAX_FAILURES {
             return Ok(());
@@ -53,7 +55,10 @@ impl LoginThrottle {
 }
 
 fn prune(times: &mut VecDeque<Instant>, now: Instant) {
-    while times.front().is_some_and(|&t| now.duration_since(t) >= WINDOW) {
+    while times
+        .front()
+        .is_some_and(|&t| now.duration_since(t) >= WINDOW)
+    {
         times.pop_front();
     }
 }

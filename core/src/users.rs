@@ -66,7 +66,11 @@ fn username_errors(raw: &str) -> Vec<FieldError> {
             message: "may contain only letters A-Z and a-z, digits, '_', '.' and '-'",
         });
     }
-    if raw.chars().next().is_some_and(|c| !c.is_ascii_alphanumeric()) {
+    if raw
+        .chars()
+        .next()
+        .is_some_and(|c| !c.is_ascii_alphanumeric())
+    {
         errors.push(FieldError {
             field: "username",
             message: "must start with a letter or a digit",
@@ -76,7 +80,10 @@ fn username_errors(raw: &str) -> Vec<FieldError> {
 }
 
 /// Checks a sign-up's two fields together, so one response lists every broken rule.
-pub fn parse_sign_up(username: &str, password: &str) -> Result<(Username, Password), Vec<FieldError>> {
+pub fn parse_sign_up(
+    username: &str,
+    password: &str,
+) -> Result<(Username, Password), Vec<FieldError>> {
     let mut errors = username_errors(username);
     if !PASSWORD_LENGTH.contains(&password.chars().count()) {
         errors.push(FieldError {
@@ -125,7 +132,10 @@ mod tests {
     fn lists_every_broken_rule() {
         let errors = parse_sign_up("_", "_").expect_err("invalid");
         // too short, bad start, password too short, password equals username
-        assert_eq!(fields(&errors), ["username", "username", "password", "password"]);
+        assert_eq!(
+            fields(&errors),
+            ["username", "username", "password", "password"]
+        );
         let errors = parse_sign_up("ab cd", "AB CDefgh").expect_err("invalid");
         assert_eq!(fields(&errors), ["username"]);
         let errors = parse_sign_up("Alice.Smith", "alice.smith").expect_err("invalid");

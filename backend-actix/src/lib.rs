@@ -1,0 +1,379 @@
+//! The sitebench site on actix-web 4: an `App` of `web::resource`s (so a method mismatch
+//! reaches the resource's default service instead of actix's bare 404/405), `ThinData<Site>`,
+//! a `PayloadConfig` body limit, a static default service, one `from_fn` middleware around
+//! every request (the core's admission rules, `Server`, access log, panics through a
+//! `ResponseError`), and `HttpServer` on the given listener with a header-read timeout and
+//! graceful shutdown. Every handler extracts, calls the core, and converts its `Reply`;
+//! actix speaks `http` 0.2, so the conversions to and from the core's `http` 1 live at the end.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::{Method, StatusCode, Uri, Version, header};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::web::{self, Bytes, ThinData};
+use actix_web::{
+    App, Error, FromRequest, Handler, HttpRequest, HttpResponse, HttpServer, Resource, Responder,
+    ResponseError,
+};
+use futures_util::FutureExt;
+use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
+use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Exchange, Reply, Shutdown, Site};
+
+/// Lines of SITE.md that actix-web makes impossible. actix-http 3.18.11 and later answer an
+/// HTTP/1.1 request with no `Host` header, or with two, with their own bare `400` (no problem
+/// body, no `Server`, `Connection: close`) while parsing the head, before any application code
+/// runs; no setting turns this off (actix-http 3.19.0 `src/h1/decoder.rs`, `set_headers` and
+/// `decode`; its CHANGES.md, 3.18.11).
+pub const DEVIATIONS: [Deviation; 1] = [Deviation::HostRefusedByFramework];
+
+/// The site's routes, in the order of SITE.md section 4. Methods other than GET, HEAD and
+/// POST never get here (`around` answers 501), so each resource's default service is the
+/// core's 405 for the other of the two; actix adds no HEAD to a GET route, hence `web::head`.
+pub fn app(
+    site: Site,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(ThinData(site))
+        .app_data(web::PayloadConfig::new(BODY_LIMIT))
+        .service(get("/hello", hello))
+        .service(post("/users", sign_up))
+        .service(get("/users/{username}", user))
+        .service(post("/login", login))
+        .service(post("/logout", logout))
+        .service(get("/me", me))
+        .service(get("/admin", admin))
+        .service(get("/status/{code}", status))
+        .service(get("/teapot", teapot))
+        .service(get("/plaintext", plaintext))
+        .service(get("/json", json))
+        .service(get("/healthz", healthz))
+        .service(get("/openapi.json", openapi))
+        .default_service(web::to(static_file))
+        .wrap(from_fn(around))
+}
+
+/// A GET route, answering HEAD too (actix adds no HEAD to a GET route); POST, the only other
+/// method that gets this far, reaches the resource's default service: the core's 405.
+fn get<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(not_get))
+}
+
+/// A POST route; GET and HEAD get the core's 405.
+fn post<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(web::to(not_post))
+}
+
+async fn hello(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
+    reply(site.hello(request.uri().query(), &headers(&request)))
+}
+
+async fn sign_up(
+    ThinData(site): ThinData<Site>,
+    request: HttpRequest,
+    body: Result<Bytes, Error>,
+) -> HttpResponse {
+    reply(site.sign_up(&headers(&request), body_of(body)).await)
+}
+
+async fn user(
+    ThinData(site): ThinData<Site>,
+    username: Result<web::Path<String>, Error>,
+    request: HttpRequest,
+) -> HttpResponse {
+    reply(
+        site.user(&segment(username, &request), &headers(&request))
+            .await,
+    )
+}
+
+async fn login(
+    ThinData(site): ThinData<Site>,
+    request: HttpRequest,
+    body: Result<Bytes, Error>,
+) -> HttpResponse {
+    reply(site.login(&headers(&request), body_of(body)).await)
+}
+
+async fn logout(
+    ThinData(site): ThinData<Site>,
+    request: HttpRequest,
+    body: Result<Bytes, Error>,
+) -> HttpResponse {
+    reply(site.logout(&headers(&request), body_of(body)).await)
+}
+
+async fn me(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
+    reply(site.me(&headers(&request)).await)
+}
+
+async fn admin(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
+    reply(site.admin(&headers(&request)).await)
+}
+
+async fn status(
+    ThinData(site): ThinData<Site>,
+    code: Result<web::Path<String>, Error>,
+    request: HttpRequest,
+) -> HttpResponse {
+    reply(site.status(&segment(code, &request), &headers(&request)))
+}
+
+async fn teapot(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
+    reply(site.teapot(&headers(&request)))
+}
+
+async fn plaintext(ThinData(site): ThinData<Site>) -> HttpResponse {
+    reply(site.plaintext())
+}
+
+async fn json(ThinData(site): ThinData<Site>) -> HttpResponse {
+    reply(site.json())
+}
+
+async fn healthz(ThinData(site): ThinData<Site>) -> HttpResponse {
+    reply(site.healthz())
+}
+
+async fn openapi(ThinData(site): ThinData<Site>) -> HttpResponse {
+    reply(site.openapi())
+}
+
+async fn static_file(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
+    let (method, uri) = (core_method(request.method()), core_uri(request.uri()));
+    reply(site.static_file(&method, &uri, &headers(&request)).await)
+}
+
+async fn not_get(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
+    reply(site.method_not_allowed(Allow::GetHead, &headers(&request)))
+}
+
+async fn not_post(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
+    reply(site.method_not_allowed(Allow::Post, &headers(&request)))
+}
+
+/// Around every request, before routing: the core's admission rules (501, Host), panics
+/// turned into the core's 500, then `Server` and the access log. actix itself lets a panic
+/// end the connection's task without a response, so both the call (routing runs in it) and
+/// the future are caught here.
+async fn around(
+    ThinData(site): ThinData<Site>,
+    request: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let peer = request
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let (exchange, early) = site.begin(
+        peer,
+        &core_method(request.method()),
+        &core_uri(request.uri()),
+        core_version(request.version()),
+        &core_headers(request.headers()),
+    );
+    let mut response = match early {
+        Some(refused) => request.into_response(reply(refused)),
+        None => {
+            let called = catch_unwind(AssertUnwindSafe(|| next.call(request)));
+            let answered = match called {
+                Ok(future) => AssertUnwindSafe(future).catch_unwind().await.ok(),
+                Err(_) => None,
+            };
+            match answered {
+                Some(Ok(response)) => response,
+                // No inner service yields an error (every extractor is infallible or a
+                // `Result`), and the request is gone either way: render the core's 500.
+                Some(Err(_)) | None => {
+                    let mut failed = exchange.panicked();
+                    exchange.finish(failed.status(), failed.headers_mut());
+                    return Err(Rendered(failed).into());
+                }
+            }
+        }
+    };
+    finish(exchange, response.response_mut());
+    Ok(response)
+}
+
+/// A finished core reply sent through actix's error path: once the `ServiceRequest` has
+/// gone into a panicking service, an `Error` is all a middleware can return, and actix
+/// renders it with `error_response`, i.e. the core's bytes.
+#[derive(Debug)]
+struct Rendered(Reply);
+
+impl fmt::Display for Rendered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.status())
+    }
+}
+
+impl ResponseError for Rendered {
+    fn status_code(&self) -> StatusCode {
+        actix_status(self.0.status())
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        response(self.0.status(), self.0.headers(), self.0.body().clone())
+    }
+}
+
+fn reply(reply: Reply) -> HttpResponse {
+    let (parts, body) = reply.into_parts();
+    response(parts.status, &parts.headers, body)
+}
+
+/// actix's body rejections, in the core's terms (the limit comes from `PayloadConfig`).
+fn body_of(body: Result<Bytes, Error>) -> Result<Bytes, BodyError> {
+    body.map_err(|error| match error.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => BodyError::TooLarge,
+        _ => BodyError::Unreadable,
+    })
+}
+
+/// The decoded path parameter, or the last segment as sent if actix could not decode it
+/// (actix decodes lossily, so this is a guard rather than a common path).
+fn segment(decoded: Result<web::Path<String>, Error>, request: &HttpRequest) -> String {
+    match decoded {
+        Ok(value) => value.into_inner(),
+        Err(_) => request
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// `exchange.finish` on an actix response: the core sees (and adds to) its headers in `http` 1.
+fn finish(exchange: Exchange, response: &mut HttpResponse) {
+    let mut headers = core_headers(response.headers());
+    exchange.finish(core_status(response.status()), &mut headers);
+    *response.headers_mut() = actix_headers(&headers);
+}
+
+// ----- http 0.2 (actix) <-> http 1 (core), through u16 and bytes, in one place. Both crates
+// accept the same grammar, so a conversion fails only on a bug; the fallbacks keep that from
+// becoming a panic.
+
+fn response(status: http::StatusCode, headers: &http::HeaderMap, body: Bytes) -> HttpResponse {
+    let mut response = HttpResponse::with_body(actix_status(status), body).map_into_boxed_body();
+    *response.headers_mut() = actix_headers(headers);
+    response
+}
+
+fn actix_headers(core: &http::HeaderMap) -> header::HeaderMap {
+    let mut actix = header::HeaderMap::with_capacity(core.len());
+    for (name, value) in core {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            actix.append(name, value);
+        }
+    }
+    actix
+}
+
+fn actix_status(status: http::StatusCode) -> StatusCode {
+    StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn core_status(status: StatusCode) -> http::StatusCode {
+    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn headers(request: &HttpRequest) -> http::HeaderMap {
+    core_headers(request.headers())
+}
+
+fn core_headers(actix: &header::HeaderMap) -> http::HeaderMap {
+    let mut core = http::HeaderMap::with_capacity(actix.len());
+    for (name, value) in actix.iter() {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_str().as_bytes()),
+            http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            core.append(name, value);
+        }
+    }
+    core
+}
+
+/// An unconvertible method becomes one the core refuses (501).
+fn core_method(method: &Method) -> http::Method {
+    http::Method::from_bytes(method.as_str().as_bytes()).unwrap_or(http::Method::CONNECT)
+}
+
+fn core_uri(uri: &Uri) -> http::Uri {
+    http::Uri::try_from(uri.to_string()).unwrap_or_default()
+}
+
+fn core_version(version: Version) -> http::Version {
+    match version {
+        Version::HTTP_09 => http::Version::HTTP_09,
+        Version::HTTP_10 => http::Version::HTTP_10,
+        Version::HTTP_2 => http::Version::HTTP_2,
+        Version::HTTP_3 => http::Version::HTTP_3,
+        _ => http::Version::HTTP_11,
+    }
+}
+
+/// Serves until `shutdown` on actix's own runtime (`System`) with `--workers` worker threads.
+/// actix's signal handling is off (the core owns signals); `shutdown` stops the server
+/// gracefully, and actix waits for in-flight requests at most `GRACE`.
+pub fn serve(
+    listener: std::net::TcpListener,
+    site: Site,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    actix_web::rt::System::new().block_on(run(listener, site, shutdown))
+}
+
+async fn run(
+    listener: std::net::TcpListener,
+    site: Site,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let workers = site.workers();
+    let server = HttpServer::new(move || app(site.clone()))
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(GRACE.as_secs())
+        .client_request_timeout(HEADER_READ_TIMEOUT)
+        .tcp_nodelay(true)
+        .listen(listener)?
+        .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        shutdown.await;
+        handle.stop(true).await;
+    });
+    server.await
+}

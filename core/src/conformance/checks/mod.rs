@@ -1,0 +1,280 @@
+//! The checks, one module per SITE.md section, and the helpers they share (users, sessions,
+//! the admin session, "still serving").
+
+mod s1_conventions;
+mod s2_methods;
+mod s3_static;
+mod s4_1_signup;
+mod s4_2_login;
+mod s4_3_status;
+mod s4_routes;
+mod s5_storage;
+mod s6_cli;
+mod s7_robustness;
+mod s8_fine_points;
+
+pub(crate) use s1_conventions::*;
+pub(crate) use s2_methods::*;
+pub(crate) use s3_static::*;
+pub(crate) use s4_1_signup::*;
+pub(crate) use s4_2_login::*;
+pub(crate) use s4_3_status::*;
+pub(crate) use s4_routes::*;
+pub(crate) use s5_storage::*;
+pub(crate) use s6_cli::*;
+pub(crate) use s7_robustness::*;
+pub(crate) use s8_fine_points::*;
+
+use http::Method;
+use rand::Rng as _;
+use serde_json::{Value, json};
+
+use super::ADMIN_PASSWORD;
+use super::Deviation;
+use super::client::{Ctx, Endpoint, Resp};
+use super::fail::{CheckResult, Failure};
+
+/// `n` random lowercase letters and digits.
+pub(crate) fn random_text(n: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// A username nobody has: `prefix` (at most 20 characters) and 10 random characters.
+pub(crate) fn fresh_name(prefix: &str) -> String {
+    format!("{prefix}{}", random_text(10))
+}
+
+pub(crate) fn fresh_password() -> String {
+    format!("pw-{}", random_text(16))
+}
+
+/// `{"username":..,"password":..}`
+pub(crate) fn creds(username: &str, password: &str) -> Value {
+    json!({ "username": username, "password": password })
+}
+
+/// `POST /users` with JSON, expecting `201`.
+pub(crate) async fn sign_up_at(
+    cx: &Ctx,
+    ep: &Endpoint,
+    username: &str,
+    password: &str,
+) -> CheckResult<Resp> {
+    let resp = cx
+        .send(cx.post(
+            ep,
+            "/users",
+            Some("application/json"),
+            creds(username, password).to_string(),
+        ))
+        .await?;
+    resp.status(201)
+        .map_err(|e| e.context(&format!("signing up {username:?}")))?;
+    Ok(resp)
+}
+
+pub(crate) async fn sign_up(cx: &Ctx, username: &str, password: &str) -> CheckResult<Resp> {
+    sign_up_at(cx, &cx.main, username, password).await
+}
+
+/// A new user on the main server: (username, password).
+pub(crate) async fn new_user(cx: &Ctx, prefix: &str) -> CheckResult<(String, String)> {
+    let (username, password) = (fresh_name(prefix), fresh_password());
+    sign_up(cx, &username, &password).await?;
+    Ok((username, password))
+}
+
+/// `POST /login` with JSON, expecting `200` and a session cookie; the token.
+pub(crate) async fn log_in_at(
+    cx: &Ctx,
+    ep: &Endpoint,
+    username: &str,
+    password: &str,
+) -> CheckResult<String> {
+    let resp = cx
+        .send(cx.post(
+            ep,
+            "/login",
+            Some("application/json"),
+            creds(username, password).to_string(),
+        ))
+        .await?;
+    resp.status(200)
+        .map_err(|e| e.context(&format!("logging in as {username:?}")))?;
+    session_token(&resp, false)
+}
+
+pub(crate) async fn log_in(cx: &Ctx, username: &str, password: &str) -> CheckResult<String> {
+    log_in_at(cx, &cx.main, username, password).await
+}
+
+/// A new user with a session: (username, password, token).
+pub(crate) async fn new_session(cx: &Ctx, prefix: &str) -> CheckResult<(String, String, String)> {
+    let (username, password) = new_user(cx, prefix).await?;
+    let token = log_in(cx, &username, &password).await?;
+    Ok((username, password, token))
+}
+
+/// The token of `Set-Cookie: sitebench_session=<token>; Path=/; HttpOnly; SameSite=Lax;
+/// Max-Age=86400` (`; Secure` appended when `secure`), checked exactly.
+pub(crate) fn session_token(resp: &Resp, secure: bool) -> CheckResult<String> {
+    let cookies = resp.header_all("set-cookie");
+    let [cookie] = cookies.as_slice() else {
+        fail!("{}: expected one Set-Cookie, got {cookies:?}", resp.what);
+    };
+    let suffix = if secure {
+        "; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400; Secure"
+    } else {
+        "; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400"
+    };
+    let token = cookie
+        .strip_prefix("sitebench_session=")
+        .and_then(|rest| rest.strip_suffix(suffix));
+    let Some(token) = token else {
+        fail!(
+            "{}: expected `Set-Cookie: sitebench_session=<token>{suffix}`, got {cookie:?}",
+            resp.what
+        );
+    };
+    ensure!(
+        token.len() >= 22
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b",;\\\"".contains(&b)),
+        "{}: the session token {token:?} must be at least 22 cookie-safe characters (128 random bits)",
+        resp.what
+    );
+    Ok(token.to_owned())
+}
+
+pub(crate) fn cookie(token: &str) -> String {
+    format!("sitebench_session={token}")
+}
+
+/// `GET path` with a session cookie.
+pub(crate) async fn get_with_session(
+    cx: &Ctx,
+    path: &str,
+    token: &str,
+    accept: Option<&str>,
+) -> CheckResult<Resp> {
+    let mut request = cx.req(Method::GET, path).header("cookie", cookie(token));
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    cx.send(request).await
+}
+
+/// A session of the target's admin (signed up if needed); a skip without one.
+pub(crate) async fn admin_session(cx: &Ctx) -> CheckResult<String> {
+    let Some(admin) = cx.target.admin.clone() else {
+        return Err(Failure::Skip("no --admin user in this target".into()));
+    };
+    let resp = cx
+        .post_json("/users", &creds(&admin, ADMIN_PASSWORD))
+        .await?;
+    resp.status_in(&[201, 409])?;
+    log_in(cx, &admin, ADMIN_PASSWORD).await.map_err(|e| {
+        e.context(&format!(
+            "the admin {admin:?} must be able to log in with the conformance admin password"
+        ))
+    })
+}
+
+/// Section 7 ends every check with this: `/healthz` still answers `200 ok`.
+pub(crate) async fn still_serving_at(cx: &Ctx, ep: &Endpoint) -> CheckResult {
+    let resp = cx
+        .get_at(ep, "/healthz")
+        .await
+        .map_err(|e| e.context("afterwards the server must still serve /healthz"))?;
+    resp.status(200)?.body_is(b"ok")?;
+    Ok(())
+}
+
+pub(crate) async fn still_serving(cx: &Ctx) -> CheckResult {
+    still_serving_at(cx, &cx.main).await
+}
+
+/// A method other than GET, HEAD and POST: `501` (or the declared deviation).
+pub(crate) fn expect_not_implemented(cx: &Ctx, resp: &Resp, extension: bool) -> CheckResult {
+    if extension
+        && cx
+            .target
+            .deviations
+            .contains(&Deviation::ExtensionMethodAnswered400)
+    {
+        ensure!(
+            resp.status == 400,
+            "{}: the declared deviation ExtensionMethodAnswered400 expects 400, got {} (drop the deviation if the framework now answers 501)",
+            resp.what,
+            resp.excerpt()
+        );
+        if !resp.head {
+            resp.problem(400, Some("Bad Request"))?;
+        }
+        return Ok(());
+    }
+    if resp.head {
+        resp.status(501)?;
+    } else {
+        resp.problem(501, Some("Not Implemented"))?;
+    }
+    Ok(())
+}
+
+/// `405` with exactly `Allow: <allow>`, as problem details.
+pub(crate) fn expect_405(resp: &Resp, allow: &str) -> CheckResult {
+    resp.header_is("allow", allow)?;
+    if resp.head {
+        resp.status(405)?;
+    } else {
+        resp.problem(405, Some("Method Not Allowed"))?;
+    }
+    Ok(())
+}
+
+/// Runs the requests concurrently (at most `n` at once is up to the client pool).
+pub(crate) async fn join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    futures_util::future::join_all(futures).await
+}
+
+/// A JSON sign-up body of exactly `size` bytes (an ignored `pad` member fills it up).
+pub(crate) fn padded_json(username: &str, password: &str, size: usize) -> Vec<u8> {
+    let base = creds(username, password).to_string();
+    // {"username":..,"password":..} + ,"pad":"" = base.len() + 9
+    let fill = size.saturating_sub(base.len() + 9);
+    let mut body = base[..base.len() - 1].to_owned();
+    body.push_str(",\"pad\":\"");
+    body.push_str(&"a".repeat(fill));
+    body.push_str("\"}");
+    body.into_bytes()
+}
+
+/// A form sign-up body of exactly `size` bytes.
+pub(crate) fn padded_form(username: &str, password: &str, size: usize) -> Vec<u8> {
+    let base = super::client::form(&[("username", username), ("password", password)]);
+    let fill = size.saturating_sub(base.len() + 5);
+    format!("{base}&pad={}", "a".repeat(fill)).into_bytes()
+}
+
+/// A `POST` with `Content-Length` written on a background task while the response is read
+/// (the server may answer before reading it all); conventions checked.
+pub(crate) async fn post_in_background(
+    cx: &Ctx,
+    ep: &Endpoint,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> CheckResult<Resp> {
+    let mut conn = super::client::RawConn::open(ep).await?;
+    conn.send_in_background(super::client::post_request(ep, path, content_type, body));
+    let resp = conn.read_reply(false).await?.response()?;
+    cx.conventions(&resp)?;
+    Ok(resp)
+}

@@ -1,0 +1,139 @@
+//! SITE.md section 2: methods.
+
+use http::Method;
+
+use super::{expect_405, expect_not_implemented, fresh_name};
+use crate::conformance::client::{Ctx, get_request};
+use crate::conformance::fail::CheckResult;
+
+in_section!("2": get_routes_answer_405_to_post, post_routes_answer_405_to_get, post_routes_answer_405_to_head,
+    put_is_501, delete_is_501, patch_is_501, options_is_501, trace_is_501, extension_method_is_501,
+    lowercase_method_is_501);
+
+/// Every GET route of section 4.
+const GET_ROUTES: &[&str] = &[
+    "/hello",
+    "/users/someone",
+    "/me",
+    "/admin",
+    "/status/200",
+    "/teapot",
+    "/plaintext",
+    "/json",
+    "/healthz",
+    "/openapi.json",
+];
+const POST_ROUTES: &[&str] = &["/users", "/login", "/logout"];
+
+pub(crate) async fn get_routes_answer_405_to_post(cx: &Ctx) -> CheckResult {
+    for path in GET_ROUTES {
+        let resp = cx
+            .send(cx.post(&cx.main, path, Some("application/json"), "{}"))
+            .await?;
+        expect_405(&resp, "GET, HEAD")?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn post_routes_answer_405_to_get(cx: &Ctx) -> CheckResult {
+    for path in POST_ROUTES {
+        expect_405(&cx.get(path).await?, "POST")?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn post_routes_answer_405_to_head(cx: &Ctx) -> CheckResult {
+    for path in POST_ROUTES {
+        let resp = cx.head(path).await?;
+        expect_405(&resp, "POST")?;
+    }
+    Ok(())
+}
+
+async fn not_implemented(cx: &Ctx, method: &str, paths: &[&str], extension: bool) -> CheckResult {
+    let method = Method::from_bytes(method.as_bytes())
+        .map_err(|e| crate::conformance::fail::Failure::fail(format!("{e}")))?;
+    for path in paths {
+        let resp = cx.send(cx.req(method.clone(), path)).await?;
+        expect_not_implemented(cx, &resp, extension)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn put_is_501(cx: &Ctx) -> CheckResult {
+    not_implemented(
+        cx,
+        "PUT",
+        &[
+            "/plaintext",
+            "/users",
+            "/users/someone",
+            "/",
+            "/nothing-here",
+            "/style.css",
+        ],
+        false,
+    )
+    .await
+}
+
+pub(crate) async fn delete_is_501(cx: &Ctx) -> CheckResult {
+    let user = format!("/users/{}", fresh_name("x"));
+    not_implemented(
+        cx,
+        "DELETE",
+        &[
+            "/me",
+            "/logout",
+            user.as_str(),
+            "/index.html",
+            "/nothing-here",
+        ],
+        false,
+    )
+    .await
+}
+
+pub(crate) async fn patch_is_501(cx: &Ctx) -> CheckResult {
+    not_implemented(
+        cx,
+        "PATCH",
+        &["/users", "/admin", "/guide/", "/nothing-here"],
+        false,
+    )
+    .await
+}
+
+pub(crate) async fn options_is_501(cx: &Ctx) -> CheckResult {
+    not_implemented(
+        cx,
+        "OPTIONS",
+        &["/", "/users", "/login", "/plaintext", "/nothing-here"],
+        false,
+    )
+    .await
+}
+
+pub(crate) async fn trace_is_501(cx: &Ctx) -> CheckResult {
+    not_implemented(cx, "TRACE", &["/", "/healthz"], false).await
+}
+
+/// Methods nobody registered (`BREW`, `FOO`).
+pub(crate) async fn extension_method_is_501(cx: &Ctx) -> CheckResult {
+    not_implemented(cx, "BREW", &["/", "/teapot", "/users"], true).await?;
+    not_implemented(cx, "FOO", &["/plaintext", "/nothing-here"], true).await
+}
+
+/// Methods are case-sensitive: `get` is not `GET`.
+pub(crate) async fn lowercase_method_is_501(cx: &Ctx) -> CheckResult {
+    for (method, path) in [("get", "/plaintext"), ("post", "/users"), ("Get", "/")] {
+        let resp = cx
+            .raw_resp(
+                &cx.main,
+                get_request(&cx.main, method, path, &[]).as_bytes(),
+            )
+            .await?;
+        expect_not_implemented(cx, &resp, true)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,680 @@
+//! SITE.md section 7: robustness and abuse. Every check ends by checking the server still
+//! answers `/healthz`.
+
+use std::time::{Duration, Instant};
+
+use http::Method;
+
+use super::{
+    Deviation, cookie, creds, fresh_name, fresh_password, get_with_session, join_all, log_in,
+    new_session, new_user, padded_json, post_in_background, still_serving,
+};
+use crate::conformance::client::{Ctx, FORM, RawConn, Reply, Resp, form, post_request};
+use crate::conformance::fail::CheckResult;
+
+in_section!("7": csrf_cross_site_post_403, csrf_same_site_post_allowed, csrf_foreign_origin_403,
+    csrf_matching_origin_allowed, csrf_origin_port_compared, csrf_does_not_affect_get, host_header_required,
+    host_header_twice_400, http10_needs_no_host, slow_request_header_closed, bad_request_line_rejected,
+    bad_header_syntax_rejected, bad_content_length_rejected, bad_chunk_size_rejected, too_many_headers_431,
+    too_large_header_431, long_request_target_414, body_limit_announced_413, body_limit_chunked_413,
+    chunked_body_within_limit_accepted, body_limit_on_login_and_logout, abuse_leaves_others_served,
+    abuse_loses_no_signup);
+
+/// A `POST` of `size` bytes, written while the answer is read; conventions checked.
+pub(crate) async fn oversized_post(
+    cx: &Ctx,
+    path: &str,
+    content_type: &str,
+    size: usize,
+) -> CheckResult<Resp> {
+    post_in_background(cx, &cx.main, path, content_type, &vec![b'a'; size]).await
+}
+
+fn forbidden(resp: &Resp) -> CheckResult {
+    resp.problem(403, Some("Forbidden"))?;
+    resp.no_header("set-cookie")?;
+    Ok(())
+}
+
+/// The three POST routes with one extra header: (sign-up name, login user, session token).
+async fn posts_with(
+    cx: &Ctx,
+    name: &str,
+    value: &str,
+) -> CheckResult<(Resp, Resp, Resp, String, String)> {
+    let newcomer = fresh_name("csrf");
+    let (user, password, token) = new_session(cx, "csrf").await?;
+    let signup = cx
+        .send(
+            cx.post(
+                &cx.main,
+                "/users",
+                Some("application/json"),
+                creds(&newcomer, &fresh_password()).to_string(),
+            )
+            .header(name, value),
+        )
+        .await?;
+    let login = cx
+        .send(
+            cx.post(
+                &cx.main,
+                "/login",
+                Some(FORM),
+                form(&[("username", &user), ("password", &password)]),
+            )
+            .header(name, value),
+        )
+        .await?;
+    let logout = cx
+        .send(
+            cx.post(&cx.main, "/logout", None, "")
+                .header(name, value)
+                .header("cookie", cookie(&token)),
+        )
+        .await?;
+    Ok((signup, login, logout, newcomer, token))
+}
+
+async fn expect_refused(cx: &Ctx, name: &str, value: &str) -> CheckResult {
+    let (signup, login, logout, newcomer, token) = posts_with(cx, name, value).await?;
+    let context = format!("with `{name}: {value}`");
+    forbidden(&signup).map_err(|e| e.context(&context))?;
+    forbidden(&login).map_err(|e| e.context(&context))?;
+    forbidden(&logout).map_err(|e| e.context(&context))?;
+    cx.get(&format!("/users/{newcomer}"))
+        .await?
+        .status(404)
+        .map_err(|e| e.context("a refused sign-up must not create the user"))?;
+    get_with_session(cx, "/me", &token, None)
+        .await?
+        .status(200)
+        .map_err(|e| e.context("a refused logout must keep the session"))?;
+    Ok(())
+}
+
+async fn expect_allowed(cx: &Ctx, name: &str, value: &str) -> CheckResult {
+    let (signup, login, logout, _, _) = posts_with(cx, name, value).await?;
+    let context = format!("with `{name}: {value}`");
+    signup.status(201).map_err(|e| e.context(&context))?;
+    login.status(303).map_err(|e| e.context(&context))?;
+    logout.status(204).map_err(|e| e.context(&context))?;
+    Ok(())
+}
+
+pub(crate) async fn csrf_cross_site_post_403(cx: &Ctx) -> CheckResult {
+    expect_refused(cx, "sec-fetch-site", "cross-site").await?;
+    let resp = cx
+        .send(
+            cx.post(
+                &cx.main,
+                "/users",
+                Some(FORM),
+                form(&[
+                    ("username", &fresh_name("csrf")),
+                    ("password", &fresh_password()),
+                ]),
+            )
+            .header("sec-fetch-site", "cross-site"),
+        )
+        .await?;
+    forbidden(&resp)?;
+    still_serving(cx).await
+}
+
+pub(crate) async fn csrf_same_site_post_allowed(cx: &Ctx) -> CheckResult {
+    for value in ["same-origin", "same-site", "none"] {
+        expect_allowed(cx, "sec-fetch-site", value).await?;
+    }
+    still_serving(cx).await
+}
+
+pub(crate) async fn csrf_foreign_origin_403(cx: &Ctx) -> CheckResult {
+    let port = cx.main.port().to_owned();
+    for origin in [
+        "http://evil.example".to_owned(),
+        "http://127.0.0.1:1".to_owned(),
+        format!("http://localhost:{port}"),
+        "null".to_owned(),
+    ] {
+        expect_refused(cx, "origin", &origin).await?;
+    }
+    still_serving(cx).await
+}
+
+/// A raw `POST /logout` with the given `Host` and `Origin`; the status.
+async fn logout_with_host(cx: &Ctx, host: &str, origin: &str) -> CheckResult<u16> {
+    let request = format!(
+        "POST /logout HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let resp = cx.raw_resp(&cx.main, request.as_bytes()).await?;
+    resp.status_in(&[204, 403])
+        .map_err(|e| e.context(&format!("Host {host:?}, Origin {origin:?}")))?;
+    Ok(resp.status)
+}
+
+pub(crate) async fn csrf_matching_origin_allowed(cx: &Ctx) -> CheckResult {
+    let origin = format!("http://{}", cx.main.authority);
+    expect_allowed(cx, "origin", &origin).await?;
+    for (host, origin) in [
+        ("example.com", "http://example.com"),
+        ("example.com:80", "http://example.com"),
+        ("example.com", "http://example.com:80"),
+        ("example.com:8080", "http://example.com:8080"),
+    ] {
+        let status = logout_with_host(cx, host, origin).await?;
+        ensure!(
+            status == 204,
+            "Host {host:?} with Origin {origin:?} is same-origin: expected 204, got {status}"
+        );
+    }
+    still_serving(cx).await
+}
+
+/// The port counts (default port by the Origin's scheme).
+pub(crate) async fn csrf_origin_port_compared(cx: &Ctx) -> CheckResult {
+    for (host, origin, want) in [
+        ("example.com", "http://example.com:8080", 403),
+        ("example.com:8080", "http://example.com", 403),
+        ("example.com:80", "https://example.com", 403),
+        ("example.com:443", "https://example.com", 204),
+        ("example.com", "http://other.example.com", 403),
+    ] {
+        let status = logout_with_host(cx, host, origin).await?;
+        ensure!(
+            status == want,
+            "Host {host:?} with Origin {origin:?}: expected {want}, got {status}"
+        );
+    }
+    still_serving(cx).await
+}
+
+pub(crate) async fn csrf_does_not_affect_get(cx: &Ctx) -> CheckResult {
+    let resp = cx
+        .send(
+            cx.req(Method::GET, "/plaintext")
+                .header("sec-fetch-site", "cross-site")
+                .header("origin", "http://evil.example"),
+        )
+        .await?;
+    resp.status(200)?;
+    let resp = cx
+        .send(
+            cx.req(Method::GET, "/")
+                .header("sec-fetch-site", "cross-site"),
+        )
+        .await?;
+    resp.status(200)?;
+    still_serving(cx).await
+}
+
+pub(crate) async fn host_header_required(cx: &Ctx) -> CheckResult {
+    let resp = cx
+        .raw(
+            &cx.main,
+            b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n",
+        )
+        .await?
+        .response()?;
+    expect_host_refused(cx, &resp)?;
+    let name = fresh_name("nohost");
+    let body = creds(&name, &fresh_password()).to_string();
+    let request = format!(
+        "POST /users HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let resp = cx.raw(&cx.main, request.as_bytes()).await?.response()?;
+    expect_host_refused(cx, &resp)?;
+    cx.get(&format!("/users/{name}")).await?.status(404)?;
+    still_serving(cx).await
+}
+
+pub(crate) async fn host_header_twice_400(cx: &Ctx) -> CheckResult {
+    let host = &cx.main.authority;
+    for request in [
+        format!(
+            "GET /healthz HTTP/1.1\r\nHost: {host}\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        ),
+        format!(
+            "GET /healthz HTTP/1.1\r\nHost: {host}\r\nHost: other.example\r\nConnection: close\r\n\r\n"
+        ),
+    ] {
+        let resp = cx.raw(&cx.main, request.as_bytes()).await?.response()?;
+        expect_host_refused(cx, &resp)?;
+    }
+    still_serving(cx).await
+}
+
+/// A missing or doubled `Host`: the core's 400 problem, or, where the backend declares
+/// `HostRefusedByFramework`, the framework's own bare 400.
+fn expect_host_refused(cx: &Ctx, resp: &Resp) -> CheckResult {
+    if cx
+        .target
+        .deviations
+        .contains(&Deviation::HostRefusedByFramework)
+    {
+        resp.status(400)?;
+        return Ok(());
+    }
+    resp.problem(400, Some("Bad Request"))?;
+    Ok(())
+}
+
+pub(crate) async fn http10_needs_no_host(cx: &Ctx) -> CheckResult {
+    let resp = cx
+        .raw_resp(&cx.main, b"GET /healthz HTTP/1.0\r\n\r\n")
+        .await?;
+    resp.status(200)?.body_is(b"ok")?;
+    let resp = cx
+        .raw_resp(&cx.main, b"GET /plaintext HTTP/1.0\r\n\r\n")
+        .await?;
+    resp.status(200)?.body_is(b"Hello, World!")?;
+    still_serving(cx).await
+}
+
+/// A partial header and a byte-a-second trickle are both cut off around 10 s; meanwhile
+/// other clients are served.
+pub(crate) async fn slow_request_header_closed(cx: &Ctx) -> CheckResult {
+    let started = Instant::now();
+    let limit = Duration::from_secs(15);
+    let mut partial = RawConn::open(&cx.main).await?;
+    partial
+        .send(
+            format!(
+                "GET /healthz HTTP/1.1\r\nHost: {}\r\nX-Slow: ",
+                cx.main.authority
+            )
+            .as_bytes(),
+        )
+        .await?;
+    let mut trickle = RawConn::open(&cx.main).await?;
+    trickle.send(b"GET /healthz HTTP/1.1\r\n").await?;
+    trickle.trickle_in_background(
+        b"X-Trickle: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_vec(),
+        Duration::from_millis(500),
+    );
+    let closed = |mut conn: RawConn| async move {
+        let leftover = conn.wait_closed(limit).await?;
+        Ok::<_, crate::conformance::fail::Failure>((started.elapsed(), leftover))
+    };
+    let others = async {
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let t = Instant::now();
+            cx.get("/healthz").await?.status(200)?;
+            ensure!(
+                t.elapsed() < Duration::from_secs(2),
+                "other clients must be served while slow ones wait"
+            );
+        }
+        Ok::<_, crate::conformance::fail::Failure>(())
+    };
+    let (a, b, c) = tokio::join!(closed(partial), closed(trickle), others);
+    c?;
+    for (what, result) in [
+        ("a partial header", a),
+        ("a header sent a byte every 0.5 s", b),
+    ] {
+        let (after, leftover) = result.map_err(|e| e.context(what))?;
+        ensure!(
+            after >= Duration::from_secs(8),
+            "{what}: the connection was closed after {after:?}; the client has 10 s to send its header"
+        );
+        let text = String::from_utf8_lossy(&leftover);
+        ensure!(
+            leftover.is_empty()
+                || text.starts_with("HTTP/1.1 408")
+                || text.starts_with("HTTP/1.0 408"),
+            "{what}: only a 408 may be sent before closing, got {text:?}"
+        );
+    }
+    still_serving(cx).await
+}
+
+/// A request for messages: escaped, long ones cut in the middle.
+fn shown(request: &[u8]) -> String {
+    let text = String::from_utf8_lossy(request);
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= 200 {
+        return text.escape_debug().to_string();
+    }
+    let head: String = chars[..120].iter().collect();
+    let tail: String = chars[chars.len() - 60..].iter().collect();
+    format!("{}...{}", head.escape_debug(), tail.escape_debug())
+}
+
+/// Sends a malformed request: `400` (or one of `allowed`) or a closed connection, never
+/// anything else.
+async fn malformed(cx: &Ctx, request: &[u8], allowed: &[u16]) -> CheckResult {
+    let mut conn = RawConn::open(&cx.main).await?;
+    conn.send_lossy(request).await;
+    match conn.read_reply(false).await {
+        Ok(Reply::Closed(_)) => Ok(()),
+        Ok(Reply::Response(resp)) => {
+            ensure!(
+                allowed.contains(&resp.status),
+                "`{}`: a malformed request must get {allowed:?} or a closed connection, got {}",
+                shown(request),
+                resp.excerpt()
+            );
+            Ok(())
+        }
+        Err(e) => Err(e.context(&format!("`{}`", shown(request)))),
+    }
+}
+
+pub(crate) async fn bad_request_line_rejected(cx: &Ctx) -> CheckResult {
+    let host = &cx.main.authority;
+    let cases: Vec<Vec<u8>> = vec![
+        b"GARBAGE\r\n\r\n".to_vec(),
+        b"GET\r\n\r\n".to_vec(),
+        b"GET /healthz\r\n\r\n".to_vec(),
+        format!("GET /healthz HTTP/1.1 extra\r\nHost: {host}\r\n\r\n").into_bytes(),
+        format!("GET /heal thz HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes(),
+        b"\x00\x01\x02\x03\r\n\r\n".to_vec(),
+        format!("G\x7fT /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes(),
+    ];
+    for request in cases {
+        malformed(cx, &request, &[400]).await?;
+    }
+    still_serving(cx).await
+}
+
+pub(crate) async fn bad_header_syntax_rejected(cx: &Ctx) -> CheckResult {
+    let host = &cx.main.authority;
+    for bad in [
+        "Bad Header: x",
+        "NoColonHere",
+        ": no-name",
+        "X-Bad(name): x",
+        "X-Ctl: a\x01b",
+    ] {
+        malformed(
+            cx,
+            format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n{bad}\r\n\r\n").as_bytes(),
+            &[400],
+        )
+        .await?;
+    }
+    malformed(
+        cx,
+        format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nX-Folded: a\r\n folded\r\n\r\n")
+            .as_bytes(),
+        &[400],
+    )
+    .await?;
+    still_serving(cx).await
+}
+
+pub(crate) async fn bad_content_length_rejected(cx: &Ctx) -> CheckResult {
+    let host = &cx.main.authority;
+    for lengths in [
+        &["5", "6"][..],
+        &["abc"],
+        &["-1"],
+        &["5, 6"],
+        &["1.5"],
+        &["99999999999999999999999"],
+        &["0x10"],
+    ] {
+        let mut request =
+            format!("POST /logout HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n");
+        for length in lengths {
+            request.push_str(&format!("Content-Length: {length}\r\n"));
+        }
+        request.push_str("\r\n{}\r\n");
+        malformed(cx, request.as_bytes(), &[400]).await?;
+    }
+    still_serving(cx).await
+}
+
+pub(crate) async fn bad_chunk_size_rejected(cx: &Ctx) -> CheckResult {
+    let host = &cx.main.authority;
+    for path in ["/users", "/login", "/logout"] {
+        for body in [
+            "zz\r\nabc\r\n0\r\n\r\n",
+            "-1\r\nabc\r\n0\r\n\r\n",
+            "ffffffffffffffffffffff\r\nabc\r\n0\r\n\r\n",
+            "5\r\nabc\r\n0\r\n\r\n",
+        ] {
+            let request = format!(
+                "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{body}"
+            );
+            malformed(cx, request.as_bytes(), &[400]).await?;
+        }
+    }
+    still_serving(cx).await
+}
+
+pub(crate) async fn too_many_headers_431(cx: &Ctx) -> CheckResult {
+    let mut request = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+        cx.main.authority
+    );
+    for i in 0..200 {
+        request.push_str(&format!("X-Filler-{i}: value\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut conn = RawConn::open(&cx.main).await?;
+    conn.send_in_background(request.into_bytes());
+    let resp = conn
+        .read_reply(false)
+        .await?
+        .response()
+        .map_err(|e| e.context("200 header fields"))?;
+    resp.status(431)?;
+    still_serving(cx).await
+}
+
+pub(crate) async fn too_large_header_431(cx: &Ctx) -> CheckResult {
+    let request = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nX-Huge: {}\r\n\r\n",
+        cx.main.authority,
+        "a".repeat(1024 * 1024)
+    );
+    let mut conn = RawConn::open(&cx.main).await?;
+    conn.send_in_background(request.into_bytes());
+    let resp = conn
+        .read_reply(false)
+        .await?
+        .response()
+        .map_err(|e| e.context("a 1 MiB header field"))?;
+    resp.status(431)?;
+    still_serving(cx).await
+}
+
+pub(crate) async fn long_request_target_414(cx: &Ctx) -> CheckResult {
+    let request = format!(
+        "GET /{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(70 * 1024),
+        cx.main.authority
+    );
+    let mut conn = RawConn::open(&cx.main).await?;
+    conn.send_in_background(request.into_bytes());
+    let resp = conn
+        .read_reply(false)
+        .await?
+        .response()
+        .map_err(|e| e.context("a 70 KiB request target"))?;
+    resp.status_in(&[414, 400])?;
+    still_serving(cx).await
+}
+
+/// A body announced as 10 MB, of which 20 KiB are sent: the 413 comes without the rest.
+pub(crate) async fn body_limit_announced_413(cx: &Ctx) -> CheckResult {
+    for path in ["/users", "/login", "/logout"] {
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\nConnection: close\r\n\r\n",
+            cx.main.authority
+        )
+        .into_bytes();
+        request.extend(std::iter::repeat_n(b'a', 20 * 1024));
+        let mut conn = RawConn::open(&cx.main).await?;
+        conn.send_in_background(request);
+        let resp = conn
+            .read_reply(false)
+            .await?
+            .response()
+            .map_err(|e| e.context(&format!("POST {path} announcing 10 MB")))?;
+        cx.conventions(&resp)?;
+        resp.problem(413, Some("Content Too Large"))?;
+    }
+    still_serving(cx).await
+}
+
+fn chunked(body: &[u8], chunk: usize, terminate: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for piece in body.chunks(chunk) {
+        out.extend(format!("{:x}\r\n", piece.len()).into_bytes());
+        out.extend_from_slice(piece);
+        out.extend_from_slice(b"\r\n");
+    }
+    if terminate {
+        out.extend_from_slice(b"0\r\n\r\n");
+    }
+    out
+}
+
+async fn post_chunked(
+    cx: &Ctx,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+    terminate: bool,
+) -> CheckResult<Resp> {
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        cx.main.authority
+    )
+    .into_bytes();
+    request.extend(chunked(body, 1000, terminate));
+    let mut conn = RawConn::open(&cx.main).await?;
+    conn.send_in_background(request);
+    let resp = conn.read_reply(false).await?.response()?;
+    cx.conventions(&resp)?;
+    Ok(resp)
+}
+
+pub(crate) async fn body_limit_chunked_413(cx: &Ctx) -> CheckResult {
+    let name = fresh_name("chunk");
+    let body = padded_json(&name, &fresh_password(), 20 * 1024);
+    post_chunked(cx, "/users", "application/json", &body, true)
+        .await?
+        .problem(413, Some("Content Too Large"))?;
+    let body = padded_json(&name, &fresh_password(), 16_385);
+    post_chunked(cx, "/users", "application/json", &body, true)
+        .await?
+        .problem(413, Some("Content Too Large"))?;
+    // Never terminated: the 413 must come once 16 KiB + 1 byte have been read.
+    let body = vec![b'a'; 17 * 1024];
+    for path in ["/users", "/login", "/logout"] {
+        post_chunked(cx, path, "application/json", &body, false)
+            .await?
+            .problem(413, Some("Content Too Large"))
+            .map_err(|e| e.context(&format!("POST {path}, a chunked body never terminated")))?;
+        post_chunked(cx, path, "application/json", &body, true)
+            .await?
+            .problem(413, Some("Content Too Large"))
+            .map_err(|e| e.context(&format!("POST {path}, 17 KiB chunked")))?;
+    }
+    cx.get(&format!("/users/{name}")).await?.status(404)?;
+    still_serving(cx).await
+}
+
+pub(crate) async fn chunked_body_within_limit_accepted(cx: &Ctx) -> CheckResult {
+    let name = fresh_name("chunk");
+    let body = padded_json(&name, &fresh_password(), 16_384);
+    let resp = post_chunked(cx, "/users", "application/json", &body, true).await?;
+    resp.status(201)?
+        .header_is("location", &format!("/users/{name}"))?;
+    let name = fresh_name("chunk");
+    let small = creds(&name, &fresh_password()).to_string();
+    post_chunked(cx, "/users", "application/json", small.as_bytes(), true)
+        .await?
+        .status(201)?;
+    still_serving(cx).await
+}
+
+pub(crate) async fn body_limit_on_login_and_logout(cx: &Ctx) -> CheckResult {
+    for (path, content_type) in [
+        ("/login", "application/json"),
+        ("/login", FORM),
+        ("/logout", "application/json"),
+        ("/logout", FORM),
+        ("/logout", "text/plain"),
+    ] {
+        oversized_post(cx, path, content_type, 17 * 1024)
+            .await?
+            .problem(413, Some("Content Too Large"))
+            .map_err(|e| e.context(&format!("POST {path} ({content_type}), 17 KiB")))?;
+    }
+    let (_, _, token) = new_session(cx, "bl").await?;
+    let mut request = post_request(&cx.main, "/logout", "application/json", &vec![b' '; 16_384]);
+    let at = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(0);
+    request.splice(
+        at..at,
+        format!("\r\nCookie: {}", cookie(&token)).into_bytes(),
+    );
+    let resp = cx.raw_resp(&cx.main, &request).await?;
+    resp.status(204)
+        .map_err(|e| e.context("POST /logout with a 16 KiB body (within the limit)"))?;
+    still_serving(cx).await
+}
+
+pub(crate) async fn abuse_leaves_others_served(cx: &Ctx) -> CheckResult {
+    let mut idle = Vec::new();
+    for _ in 0..64 {
+        idle.push(RawConn::open(&cx.main).await?);
+    }
+    for _ in 0..20 {
+        let mut conn = RawConn::open(&cx.main).await?;
+        conn.send_lossy(
+            format!("POST /users HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"user", cx.main.authority).as_bytes(),
+        )
+        .await;
+        drop(conn);
+        let mut conn = RawConn::open(&cx.main).await?;
+        conn.send_lossy(b"\xff\xfe\xfd garbage \r\n\r\n").await;
+        drop(conn);
+    }
+    let started = Instant::now();
+    let results = join_all((0..10).map(|_| cx.get("/healthz"))).await;
+    for result in results {
+        result?.status(200)?;
+    }
+    ensure!(
+        started.elapsed() < Duration::from_secs(5),
+        "with 64 idle connections open, 10 requests took {:?}",
+        started.elapsed()
+    );
+    let (name, password) = new_user(cx, "busy").await?;
+    log_in(cx, &name, &password).await?;
+    drop(idle);
+    still_serving(cx).await
+}
+
+pub(crate) async fn abuse_loses_no_signup(cx: &Ctx) -> CheckResult {
+    let (name, password) = new_user(cx, "keep").await?;
+    let host = cx.main.authority.clone();
+    malformed(cx, b"GARBAGE\r\n\r\n", &[400]).await?;
+    malformed(
+        cx,
+        format!(
+            "POST /users HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+        )
+        .as_bytes(),
+        &[400],
+    )
+    .await?;
+    oversized_post(cx, "/users", "application/json", 40 * 1024)
+        .await?
+        .status(413)?;
+    let dup = creds(&name, &fresh_password());
+    cx.post_json("/users", &dup).await?.status(409)?;
+    cx.get(&format!("/users/{name}")).await?.status(200)?;
+    log_in(cx, &name, &password).await?;
+    still_serving(cx).await
+}
