@@ -22,7 +22,7 @@ use actix_web::{
 };
 use futures_util::FutureExt;
 use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
-use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Exchange, Reply, Shutdown, Site};
+use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Exchange, Ready, Reply, Shutdown, Site};
 
 /// Lines of SITE.md that actix-web makes impossible. actix-http 3.18.11 and later answer an
 /// HTTP/1.1 request with no `Host` header, or with two, with their own bare `400` (no problem
@@ -352,16 +352,19 @@ pub fn serve(
     listener: std::net::TcpListener,
     site: Site,
     shutdown: Shutdown,
+    ready: Ready,
 ) -> std::io::Result<()> {
-    actix_web::rt::System::new().block_on(run(listener, site, shutdown))
+    actix_web::rt::System::new().block_on(run(listener, site, shutdown, ready))
 }
 
 async fn run(
     listener: std::net::TcpListener,
     site: Site,
     shutdown: Shutdown,
+    ready: Ready,
 ) -> std::io::Result<()> {
     let workers = site.workers();
+    let addr = listener.local_addr()?;
     let server = HttpServer::new(move || app(site.clone()))
         .workers(workers)
         .disable_signals()
@@ -371,6 +374,8 @@ async fn run(
         .listen(listener)?
         .run();
     let handle = server.handle();
+    // The socket was listening before actix took it: connections queue until workers start.
+    ready.listening(addr);
     actix_web::rt::spawn(async move {
         shutdown.await;
         handle.stop(true).await;

@@ -19,7 +19,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
-use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Reply, Shutdown, Site};
+use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Ready, Reply, Shutdown, Site};
 use tower::{Layer, ServiceExt};
 
 /// axum lets every line of the contract be met: nothing to declare.
@@ -195,12 +195,13 @@ pub fn serve(
     listener: std::net::TcpListener,
     site: Site,
     shutdown: Shutdown,
+    ready: Ready,
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(site.workers())
         .enable_all()
         .build()?;
-    let result = runtime.block_on(run(listener, site, shutdown));
+    let result = runtime.block_on(run(listener, site, shutdown, ready));
     runtime.shutdown_timeout(GRACE);
     result
 }
@@ -209,8 +210,10 @@ async fn run(
     listener: std::net::TcpListener,
     site: Site,
     shutdown: Shutdown,
+    ready: Ready,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
+    ready.listening(listener.local_addr()?);
     // `around` wraps the whole router (not `Router::layer`), so it runs before routing and
     // sees the response after axum's own touches (axum sets `Content-Length` for HEAD).
     let app = middleware::from_fn_with_state(site.clone(), around).layer(router(site));

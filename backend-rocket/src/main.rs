@@ -1,5 +1,5 @@
-//! `backend-rocket`: in progress (issue #3).
+//! `backend-rocket`: the sitebench site on rocket, with the command line every backend shares.
 
 fn main() -> std::process::ExitCode {
-    site_core::cli::fail("error: backend-rocket is not written yet")
+    site_core::server::main("rocket", backend_rocket::serve)
 }

@@ -19,7 +19,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use percent_encoding::percent_decode_str;
 use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
-use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Reply, Shutdown, Site, SiteError};
+use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Ready, Reply, Shutdown, Site, SiteError};
 use warp::filters::BoxedFilter;
 use warp::path::FullPath;
 use warp::reply::Response;
@@ -284,12 +284,13 @@ pub fn serve(
     listener: std::net::TcpListener,
     site: Site,
     shutdown: Shutdown,
+    ready: Ready,
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(site.workers())
         .enable_all()
         .build()?;
-    let result = runtime.block_on(run(listener, site, shutdown));
+    let result = runtime.block_on(run(listener, site, shutdown, ready));
     runtime.shutdown_timeout(GRACE);
     result
 }
@@ -298,8 +299,10 @@ async fn run(
     listener: std::net::TcpListener,
     site: Site,
     shutdown: Shutdown,
+    ready: Ready,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
+    ready.listening(listener.local_addr()?);
     let routes = routes(site.clone());
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();

@@ -11,4 +11,11 @@ pub enum Deviation {
     /// A missing or duplicate `Host` header is answered with the framework's own bare `400`
     /// (no problem body, no `Server` header) while the request head is parsed.
     HostRefusedByFramework,
+    /// The framework's server has no header-read timeout the application can set: a
+    /// connection that never completes its request header stays open (other clients are
+    /// still served).
+    NoHeaderReadTimeout,
+    /// The framework does not tell the application the request's HTTP version: every request
+    /// is taken as HTTP/1.1, so an HTTP/1.0 request without `Host` gets `400`.
+    HttpVersionHidden,
 }

@@ -32,5 +32,5 @@ pub use credentials::{BODY_LIMIT, BodyError};
 pub use deviations::Deviation;
 pub use errors::{Allow, SiteError};
 pub use reply::Reply;
-pub use server::{ServeFn, Shutdown};
+pub use server::{Ready, ServeFn, Shutdown};
 pub use site::{Exchange, Site};

@@ -21,8 +21,23 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A backend: serves `site` on `listener` (already bound, non-blocking) until `shutdown`
 /// resolves, then drains for at most `GRACE`. It builds its framework's runtime with
-/// `workers` threads and blocks until done.
-pub type ServeFn = fn(TcpListener, Site, Shutdown) -> std::io::Result<()>;
+/// `workers` threads, calls `ready` once it accepts connections, and blocks until done.
+pub type ServeFn = fn(TcpListener, Site, Shutdown, Ready) -> std::io::Result<()>;
+
+/// Told by a backend once it accepts connections, with the address it listens on. The
+/// start-up line is printed then (and `spawn` returns then), so a client that reads it can
+/// always connect, even on a framework that binds its own socket.
+pub struct Ready(Box<dyn FnOnce(SocketAddr) + Send>);
+
+impl Ready {
+    pub fn new(on_ready: impl FnOnce(SocketAddr) + Send + 'static) -> Self {
+        Self(Box::new(on_ready))
+    }
+
+    pub fn listening(self, addr: SocketAddr) {
+        (self.0)(addr);
+    }
+}
 
 /// Resolves when the server should stop accepting connections.
 pub struct Shutdown(Pin<Box<dyn Future<Output = ()> + Send>>);
@@ -95,16 +110,12 @@ pub fn main(backend: &'static str, serve: ServeFn) -> ExitCode {
         Ok(site) => site,
         Err(message) => return cli::fail(&format!("error: {message}")),
     };
-    let addr = match listener.local_addr() {
-        Ok(addr) => addr,
-        Err(e) => return cli::fail(&format!("error: {e}")),
-    };
-    {
+    let announce = Ready::new(move |addr| {
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "sitebench-{backend} listening on http://{addr}");
         let _ = stdout.flush();
-    }
-    match serve(listener, site, Shutdown::on_signal()) {
+    });
+    match serve(listener, site, Shutdown::on_signal(), announce) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: sitebench-{backend}: {e}");
@@ -150,17 +161,39 @@ impl Drop for Spawned {
     }
 }
 
-/// Serves `site` with `serve` on 127.0.0.1 and a free port, on a new thread.
+/// How long `spawn` waits for a backend to say it is ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `site` with `serve` on 127.0.0.1 and a free port, on a new thread; returns once
+/// the backend accepts connections.
 pub fn spawn(serve: ServeFn, site: Site) -> std::io::Result<Spawned> {
     let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0))).map_err(std::io::Error::other)?;
-    let addr = listener.local_addr()?;
     let (stop, trigger) = tokio::sync::oneshot::channel();
+    let (ready, listening) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new()
-        .name(format!("site-{addr}"))
-        .spawn(move || serve(listener, site, Shutdown::on_trigger(trigger)))?;
-    Ok(Spawned {
-        addr,
+        .name("site-server".into())
+        .spawn(move || {
+            let ready = Ready::new(move |addr| {
+                let _ = ready.send(addr);
+            });
+            serve(listener, site, Shutdown::on_trigger(trigger), ready)
+        })?;
+    let mut spawned = Spawned {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         stop: Some(stop),
         thread: Some(thread),
-    })
+    };
+    match listening.recv_timeout(READY_TIMEOUT) {
+        Ok(addr) => {
+            spawned.addr = addr;
+            Ok(spawned)
+        }
+        Err(_) => {
+            let failure = spawned.thread.take().map(std::thread::JoinHandle::join);
+            Err(std::io::Error::other(match failure {
+                Some(Ok(Err(e))) => format!("the backend failed to start: {e}"),
+                _ => "the backend never said it was ready".to_owned(),
+            }))
+        }
+    }
 }
