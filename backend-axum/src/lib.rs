@@ -27,7 +27,7 @@ pub const DEVIATIONS: [Deviation; 0] = [];
 
 /// The site's routes, in the order of SITE.md section 4. Methods other than GET, HEAD and
 /// POST never get here (`around` answers 501), so each route only adds the other of the two.
-pub fn router(site: Site) -> Router {
+pub fn app(site: Site) -> Router {
     Router::new()
         .route("/hello", get(hello).post(not_get))
         .route("/users", post(sign_up).get(not_post))
@@ -216,7 +216,7 @@ async fn run(
     ready.listening(listener.local_addr()?);
     // `around` wraps the whole router (not `Router::layer`), so it runs before routing and
     // sees the response after axum's own touches (axum sets `Content-Length` for HEAD).
-    let app = middleware::from_fn_with_state(site.clone(), around).layer(router(site));
+    let app = middleware::from_fn_with_state(site.clone(), around).layer(app(site));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())

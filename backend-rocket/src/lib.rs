@@ -32,8 +32,8 @@ use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Exchange, Ready, Reply,
 use tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 
 /// Lines of SITE.md rocket 0.5 makes impossible (the application gets no way around them):
-/// - no header-read timeout: rocket-0.5.2/src/server.rs builds its hyper 0.14 server with
-///   `http1_header_read_timeout(None)` and binds and accepts by itself (`http_server` and
+/// - no header-read timeout: rocket-0.5.2/src/server.rs builds its hyper 1 HTTP/1 server with
+///   `.header_read_timeout(None)` (around line 641) and binds and accepts by itself (`http_server` and
 ///   `default_tcp_http_server` are `pub(crate)`); `Config` has no such setting (`keep_alive`
 ///   only turns keep-alive on or off);
 /// - the HTTP version is invisible: rocket's `Request` does not keep hyper's version
@@ -50,7 +50,7 @@ pub const DEVIATIONS: [Deviation; 2] =
 /// The site's routes, in the order of SITE.md section 4, then the other one of GET and POST
 /// on each (405) and the static fallback for both. Methods other than GET, HEAD and POST never
 /// get routed (`Around` answers 501), and rocket answers HEAD with the GET routes.
-pub fn rocket(site: Site, config: Config) -> Rocket<Build> {
+pub fn app(site: Site, config: Config) -> Rocket<Build> {
     use Method::{Get, Post};
     let wrong_method = [
         Route::new(Post, "/hello", not_get),
@@ -594,7 +594,7 @@ async fn run(
     drop(listener);
     let workers = site.workers();
     let ready = std::sync::Mutex::new(Some(ready));
-    let rocket = rocket(site, config(addr, workers))
+    let rocket = app(site, config(addr, workers))
         .attach(AdHoc::on_liftoff("ready", move |rocket| {
             let ready = ready.lock().ok().and_then(|mut r| r.take());
             let config = rocket.config();

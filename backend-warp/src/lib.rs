@@ -35,7 +35,7 @@ pub type Route = BoxedFilter<(Response,)>;
 /// POST never get here (`around` answers 501), so each route only adds the other of the two.
 /// `path("users")` and `path("status")` are prefixes: `segment` ends the path.
 #[rustfmt::skip] // one route a line, as in the other backends' tables
-pub fn routes(site: Site) -> Route {
+pub fn app(site: Site) -> Route {
     let s = || with_site(site.clone());
     let table = get(path!("hello"), s().and(raw_query()).and(headers()).then(hello), &site)
         .or(post(path!("users"), s().and(headers()).and(body()).then(sign_up), &site)).unify()
@@ -303,7 +303,7 @@ async fn run(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     ready.listening(listener.local_addr()?);
-    let routes = routes(site.clone());
+    let routes = app(site.clone());
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())

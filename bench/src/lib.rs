@@ -1,0 +1,16 @@
+//! The sitebench benchmark: what each framework costs on the same site, on the same machine.
+//! `bench run` starts, verifies, loads and reports every backend (BENCH.md); `bench compare`
+//! compares two reports within their noise; `bench verify` runs the conformance suite
+//! against any server.
+
+pub mod client;
+pub mod compare;
+pub mod http1;
+pub mod info;
+pub mod loadgen;
+pub mod procfs;
+pub mod render;
+pub mod report;
+pub mod runner;
+pub mod scenarios;
+pub mod verify;

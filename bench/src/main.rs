@@ -1,0 +1,198 @@
+//! `bench`: run, compare and verify. Errors end the process with one line and exit status 1
+//! (2 for a bad command line, as clap does).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use bench::info::BACKENDS;
+use bench::report::Report;
+use bench::runner::{self, Options};
+use bench::scenarios::Scenario;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    about = "Benchmark the sitebench backends: same site, same machine, what each framework costs.",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start, verify, load and report every backend (the main job).
+    Run(RunArgs),
+    /// Compare two report.json files: ratio NEW/OLD per backend and scenario, with its noise.
+    Compare { old: PathBuf, new: PathBuf },
+    /// Run the full conformance suite against a running server; exit 1 on any failure.
+    Verify {
+        /// Base URL of the server, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        url: String,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Backends to benchmark.
+    #[arg(long, value_delimiter = ',', default_values_t = BACKENDS.map(String::from))]
+    backends: Vec<String>,
+    /// Scenarios to run [default: all].
+    #[arg(long, value_delimiter = ',', value_enum)]
+    scenarios: Vec<Scenario>,
+    /// Seconds measured per repeat [default: 3, --quick 1].
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Seconds of warm-up per scenario before the repeats [default: 1, --quick 0.5].
+    #[arg(long)]
+    warmup: Option<f64>,
+    /// Keep-alive connections of the load generator.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Measured repeats per scenario [default: 3, --quick 1].
+    #[arg(long)]
+    repeat: Option<usize>,
+    /// Open loop at this many requests/s in total (latency corrected for coordinated omission).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// CPUs the server is pinned to (comma-separated) [default: the first half of the cores].
+    #[arg(long, value_delimiter = ',')]
+    server_cpus: Vec<usize>,
+    /// CPUs the load generator is pinned to [default: the other half].
+    #[arg(long, value_delimiter = ',')]
+    client_cpus: Vec<usize>,
+    /// Where to write report.json, report.md and report.html [default: target/sitebench/<UTC time>/].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Benchmark a server that is already running (any language) instead of the backends.
+    #[arg(long)]
+    url: Option<String>,
+    /// A short run: 1 repeat of 1 s per scenario (under 2 minutes for all four backends).
+    #[arg(long)]
+    quick: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Compare { old, new } => compare(&old, &new),
+        Command::Verify { url } => verify(&url),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| format!("--{flag} {value}: not a duration in seconds"))
+}
+
+fn run(args: RunArgs) -> Result<ExitCode, String> {
+    for backend in &args.backends {
+        if !BACKENDS.contains(&backend.as_str()) {
+            return Err(format!(
+                "--backends: unknown backend {backend:?} (known: {})",
+                BACKENDS.join(", ")
+            ));
+        }
+    }
+    let (default_server, default_client) = runner::default_cpus();
+    let (duration, warmup, repeat) = if args.quick {
+        (1.0, 0.5, 1)
+    } else {
+        (3.0, 1.0, 3)
+    };
+    let options = Options {
+        backends: args.backends,
+        scenarios: if args.scenarios.is_empty() {
+            Scenario::ALL.to_vec()
+        } else {
+            args.scenarios
+        },
+        duration: seconds(args.duration.unwrap_or(duration), "duration")?,
+        warmup: seconds(args.warmup.unwrap_or(warmup), "warmup")?,
+        connections: args.connections.max(1),
+        repeat: args.repeat.unwrap_or(repeat).max(1),
+        rate: args.rate.filter(|r| *r > 0.0),
+        server_cpus: if args.server_cpus.is_empty() {
+            default_server
+        } else {
+            args.server_cpus
+        },
+        client_cpus: if args.client_cpus.is_empty() {
+            default_client
+        } else {
+            args.client_cpus
+        },
+        out: args.out.unwrap_or_else(runner::default_out_dir),
+        url: args.url,
+        quick: args.quick,
+    };
+    let report = runner::run(&options)?;
+    print!("{}", bench::render::terminal(&report));
+    println!(
+        "\nReports written to {}/report.{{json,md,html}}",
+        options.out.display()
+    );
+    let failed = report.backends.iter().any(|b| b.failure.is_some())
+        || report
+            .backends
+            .iter()
+            .flat_map(|b| &b.scenarios)
+            .any(|s| s.flags.iter().any(|f| f == "errors"));
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn compare(old: &std::path::Path, new: &std::path::Path) -> Result<ExitCode, String> {
+    let changes = bench::compare::compare(&Report::read(old)?, &Report::read(new)?);
+    if changes.is_empty() {
+        return Err("the two reports share no backend and scenario with results".into());
+    }
+    print!("{}", bench::compare::table(&changes));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(url: &str) -> Result<ExitCode, String> {
+    let target = site_core::conformance::Target::new(url.trim_end_matches('/'));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let summary = runtime.block_on(site_core::conformance::run_all(
+        &target,
+        |check, outcome| {
+            use site_core::conformance::Outcome;
+            match outcome {
+                Outcome::Pass => println!("pass  {}", check.name),
+                Outcome::Skip(why) => println!("skip  {}: {why}", check.name),
+                Outcome::Fail(why) => println!("FAIL  {}: {why}", check.name),
+            }
+        },
+    ));
+    // The plain closing line test runners understand: "N passed, N failed, N skipped".
+    println!(
+        "{} passed, {} failed, {} skipped",
+        summary.passed,
+        summary.failed.len(),
+        summary.skipped.len()
+    );
+    Ok(if summary.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

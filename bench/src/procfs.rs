@@ -1,0 +1,159 @@
+//! What Linux's /proc says about the server and the machine: a process's CPU time and peak
+//! resident memory (`VmHWM`, resettable through `clear_refs`), a core's busy time, and the
+//! machine's CPU model, core count, memory and kernel for the report.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Clock ticks per second in /proc (USER_HZ): 100 on every mainstream Linux ABI.
+const TICKS_PER_SEC: u64 = 100;
+
+/// User plus system CPU time of all threads of `pid`.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; fields after its closing ')' are plain.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // After ')': state is field 3, so utime (14) and stime (15) sit at 11 and 12.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis(
+        (utime + stime) * 1000 / TICKS_PER_SEC,
+    ))
+}
+
+/// The peak resident set size of `pid` since start or the last `reset_peak_rss`, in KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Resets `VmHWM` to the current RSS (Linux 4.0+), so each scenario reports its own peak.
+pub fn reset_peak_rss(pid: u32) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+}
+
+/// Busy and total jiffies of one core, to compute its busy share over an interval.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CoreTimes {
+    pub busy: u64,
+    pub total: u64,
+}
+
+pub fn core_times(cpu: usize) -> Option<CoreTimes> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let label = format!("cpu{cpu}");
+    let line = stat
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(label.as_str()))?;
+    parse_core_line(line)
+}
+
+fn parse_core_line(line: &str) -> Option<CoreTimes> {
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let total: u64 = values.iter().take(8).sum();
+    let idle = values.get(3)? + values.get(4).copied().unwrap_or(0);
+    Some(CoreTimes {
+        busy: total.saturating_sub(idle),
+        total,
+    })
+}
+
+/// Busy share (0..=1) of the given cores between two samples.
+pub fn busy_share(before: &[CoreTimes], after: &[CoreTimes]) -> Option<f64> {
+    let (busy, total) = before
+        .iter()
+        .zip(after)
+        .fold((0u64, 0u64), |(b, t), (x, y)| {
+            (
+                b + y.busy.saturating_sub(x.busy),
+                t + y.total.saturating_sub(x.total),
+            )
+        });
+    (total > 0).then(|| busy as f64 / total as f64)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    pub cpu_model: String,
+    pub cores: usize,
+    pub memory_mib: u64,
+    pub kernel: String,
+    pub os: String,
+}
+
+pub fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or_else(|| "unknown".to_owned(), |(_, v)| v.trim().to_owned());
+    let memory_mib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib / 1024);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map_or_else(|_| "unknown".into(), |k| k.trim().to_owned());
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|o| {
+            o.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_owned())
+        })
+        .unwrap_or_else(|| std::env::consts::OS.to_owned());
+    Machine {
+        cpu_model,
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        memory_mib,
+        kernel,
+        os,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_process_has_cpu_time_and_peak_rss() {
+        let pid = std::process::id();
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < Duration::from_millis(30) {
+            std::hint::black_box(0u64);
+        }
+        assert!(cpu_time(pid).is_some());
+        assert!(peak_rss_kib(pid).is_some_and(|kib| kib > 100));
+    }
+
+    #[test]
+    fn core_line_and_share() {
+        let a = parse_core_line("cpu1 100 0 50 800 50 0 0 0 0 0").expect("parse");
+        assert_eq!(
+            a,
+            CoreTimes {
+                busy: 150,
+                total: 1000
+            }
+        );
+        let b = CoreTimes {
+            busy: 250,
+            total: 1200,
+        };
+        assert_eq!(busy_share(&[a], &[b]), Some(0.5));
+    }
+}

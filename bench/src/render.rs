@@ -1,0 +1,464 @@
+//! Presenting a report: the terminal table (best value per scenario marked), `report.md`
+//! (tables ready to paste into a README) and `report.html` (one self-contained page with the
+//! tables and inline SVG charts: requests/s per scenario, latency percentiles).
+
+use std::fmt::Write;
+
+use crate::report::{BackendReport, Report, ScenarioReport, Summary};
+
+const PALETTE: [&str; 6] = [
+    "#d9480f", "#1971c2", "#2f9e44", "#ae3ec9", "#f08c00", "#495057",
+];
+
+/// One row of the comparison: a backend on a scenario.
+struct Row<'a> {
+    backend: &'a str,
+    scenario: &'a ScenarioReport,
+    summary: Option<&'a Summary>,
+}
+
+fn rows(report: &Report) -> Vec<(String, Vec<Row<'_>>)> {
+    let mut groups: Vec<(String, Vec<Row<'_>>)> = Vec::new();
+    for backend in &report.backends {
+        for scenario in &backend.scenarios {
+            let row = Row {
+                backend: &backend.name,
+                scenario,
+                summary: scenario.summary.as_ref(),
+            };
+            match groups.iter_mut().find(|(name, _)| *name == scenario.name) {
+                Some((_, group)) => group.push(row),
+                None => groups.push((scenario.name.clone(), vec![row])),
+            }
+        }
+    }
+    groups
+}
+
+/// The cells of a row, and for each column whether higher is better.
+const COLUMNS: [(&str, bool); 9] = [
+    ("req/s", true),
+    ("p50 µs", false),
+    ("p90 µs", false),
+    ("p99 µs", false),
+    ("p99.9 µs", false),
+    ("max µs", false),
+    ("CPU µs/req", false),
+    ("peak RSS MiB", false),
+    ("errors", false),
+];
+
+fn values(summary: &Summary) -> [Option<f64>; 9] {
+    [
+        Some(summary.requests_per_sec.median),
+        Some(summary.p50_us.median),
+        Some(summary.p90_us.median),
+        Some(summary.p99_us.median),
+        Some(summary.p999_us.median),
+        Some(summary.max_us.median),
+        summary.server_cpu_us_per_request.map(|s| s.median),
+        summary.server_peak_rss_kib.map(|s| s.median / 1024.0),
+        Some(summary.errors as f64),
+    ]
+}
+
+fn format_value(column: usize, value: f64, summary: &Summary) -> String {
+    match column {
+        0 => format!(
+            "{:.0} ({:.0}–{:.0})",
+            value, summary.requests_per_sec.min, summary.requests_per_sec.max
+        ),
+        6 => format!("{value:.1}"),
+        7 => format!("{value:.1}"),
+        _ => format!("{value:.0}"),
+    }
+}
+
+/// The best value of each column within a scenario group.
+fn best(group: &[Row<'_>]) -> [Option<f64>; 9] {
+    let mut best = [None; 9];
+    for summary in group.iter().filter_map(|r| r.summary) {
+        for (i, value) in values(summary).into_iter().enumerate() {
+            let Some(v) = value else { continue };
+            let higher = COLUMNS[i].1;
+            best[i] = Some(match best[i] {
+                None => v,
+                Some(b) if (higher && v > b) || (!higher && v < b) => v,
+                Some(b) => b,
+            });
+        }
+    }
+    best
+}
+
+/// Cells of every row of a group, with `mark` applied to the best values.
+fn cells(row: &Row<'_>, best: &[Option<f64>; 9], mark: &dyn Fn(String) -> String) -> Vec<String> {
+    let mut out = vec![row.scenario.name.clone(), row.backend.to_owned()];
+    match (row.summary, &row.scenario.skipped) {
+        (_, Some(why)) => {
+            out.push(format!("skipped: {why}"));
+            out.extend(std::iter::repeat_n(String::new(), 8));
+        }
+        (None, None) => out.extend(std::iter::repeat_n("-".to_owned(), 9)),
+        (Some(summary), None) => {
+            for (i, value) in values(summary).into_iter().enumerate() {
+                out.push(match value {
+                    None => "-".into(),
+                    Some(v) if best[i] == Some(v) && i != 8 => mark(format_value(i, v, summary)),
+                    Some(v) => format_value(i, v, summary),
+                });
+            }
+        }
+    }
+    out.push(row.scenario.flags.join(", "));
+    out
+}
+
+fn header() -> Vec<String> {
+    let mut h = vec!["scenario".to_owned(), "backend".to_owned()];
+    h.extend(COLUMNS.iter().map(|(name, _)| (*name).to_owned()));
+    h.push("flags".into());
+    h
+}
+
+/// The terminal table: aligned columns, best value per scenario marked with `*`.
+pub fn terminal(report: &Report) -> String {
+    let mut table = vec![header()];
+    for (_, group) in rows(report) {
+        let best = best(&group);
+        for row in &group {
+            table.push(cells(row, &best, &|s| format!("*{s}")));
+        }
+    }
+    let widths: Vec<usize> = (0..table[0].len())
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (i, row) in table.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c < 2 || c == row.len() - 1 {
+                let _ = write!(out, "{cell}{}  ", " ".repeat(pad));
+            } else {
+                let _ = write!(out, "{}{cell}  ", " ".repeat(pad));
+            }
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * widths.len()));
+            out.push('\n');
+        }
+    }
+    out.push_str(&failures(report));
+    out
+}
+
+fn failures(report: &Report) -> String {
+    let mut out = String::new();
+    for backend in &report.backends {
+        if let Some(why) = &backend.failure {
+            let _ = writeln!(out, "{}: FAILED, not timed: {why}", backend.name);
+        }
+    }
+    out
+}
+
+fn backend_table(backends: &[BackendReport]) -> String {
+    let mut out = String::from(
+        "| backend | adapter lines | release binary | crates in dependency tree | SIGTERM exit 0 | verified |\n|---|---:|---:|---:|---|---|\n",
+    );
+    for b in backends {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            b.name,
+            b.adapter_lines.map_or("-".into(), |v| v.to_string()),
+            b.binary_bytes
+                .map_or("-".into(), |v| format!("{:.1} MiB", v as f64 / 1048576.0)),
+            b.dependency_count.map_or("-".into(), |v| v.to_string()),
+            b.clean_exit.map_or("-", |ok| if ok { "yes" } else { "NO" }),
+            b.failure
+                .as_deref()
+                .map_or("yes".to_owned(), |why| format!("FAILED: {why}")),
+        );
+    }
+    out
+}
+
+fn context(report: &Report) -> String {
+    let f = &report.flags;
+    format!(
+        "Machine: {} ({} cores, {} MiB, Linux {}). Server on CPUs {:?}, load generator on CPUs {:?}; \
+         {} connections, {} s warm-up, {} × {} s per scenario{}. Median of the repeats, (min–max) for req/s. \
+         Git revision {}. {}.",
+        report.machine.cpu_model,
+        report.machine.cores,
+        report.machine.memory_mib,
+        report.machine.kernel,
+        f.server_cpus,
+        f.client_cpus,
+        f.connections,
+        f.warmup_secs,
+        f.repeat,
+        f.duration_secs,
+        f.rate.map_or(String::from(", closed loop"), |r| format!(
+            ", open loop at {r} req/s"
+        )),
+        report.git_revision.as_deref().unwrap_or("unknown"),
+        report.created_utc,
+    )
+}
+
+/// `report.md`: the comparison table (best value per scenario in bold) and the backends table.
+pub fn markdown(report: &Report) -> String {
+    let mut out = format!("# sitebench report\n\n{}\n\n", context(report));
+    let header = header();
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let _ = writeln!(
+        out,
+        "|{}|",
+        header
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if (2..11).contains(&i) { "---:" } else { "---" })
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    for (_, group) in rows(report) {
+        let best = best(&group);
+        for row in &group {
+            let _ = writeln!(
+                out,
+                "| {} |",
+                cells(row, &best, &|s| format!("**{s}**")).join(" | ")
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "\n{}\n{}",
+        backend_table(&report.backends),
+        failures(report)
+    );
+    if !report.versions.is_empty() {
+        let versions: Vec<String> = report
+            .versions
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let _ = writeln!(out, "\nVersions: {}.", versions.join(", "));
+    }
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Grouped horizontal bars: one group per scenario, one bar per backend.
+fn bars_svg(
+    title: &str,
+    groups: &[(String, Vec<(String, f64)>)],
+    unit: &str,
+    backends: &[String],
+) -> String {
+    let max = groups
+        .iter()
+        .flat_map(|(_, bars)| bars.iter().map(|b| b.1))
+        .fold(0.0_f64, f64::max)
+        .max(1e-9);
+    let bar_h = 14.0;
+    let label_w = 110.0;
+    let width = 760.0;
+    let plot_w = width - label_w - 90.0;
+    let mut y = 34.0;
+    let mut body = String::new();
+    for (group, bars) in groups {
+        let _ = write!(
+            body,
+            "<text x=\"4\" y=\"{:.0}\" font-weight=\"bold\">{}</text>",
+            y + 11.0,
+            escape(group)
+        );
+        for (backend, value) in bars {
+            let color =
+                PALETTE[backends.iter().position(|b| b == backend).unwrap_or(0) % PALETTE.len()];
+            let w = (value / max * plot_w).max(1.0);
+            let _ = write!(
+                body,
+                "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\">{}</text>\
+                 <rect x=\"{label_w}\" y=\"{y:.0}\" width=\"{w:.1}\" height=\"{}\" fill=\"{color}\"/>\
+                 <text x=\"{:.1}\" y=\"{:.0}\">{:.0} {unit}</text>",
+                label_w - 6.0,
+                y + 11.0,
+                escape(backend),
+                bar_h - 2.0,
+                label_w + w + 4.0,
+                y + 11.0,
+                value
+            );
+            y += bar_h;
+        }
+        y += 10.0;
+    }
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{:.0}\" font-family=\"sans-serif\" font-size=\"11\">\
+         <text x=\"4\" y=\"16\" font-size=\"14\" font-weight=\"bold\">{}</text>{body}</svg>",
+        y + 6.0,
+        escape(title)
+    )
+}
+
+/// `report.html`: self-contained, no scripts or external resources.
+pub fn html(report: &Report) -> String {
+    let backends: Vec<String> = report.backends.iter().map(|b| b.name.clone()).collect();
+    let groups = rows(report);
+    let throughput: Vec<(String, Vec<(String, f64)>)> = groups
+        .iter()
+        .map(|(name, group)| {
+            let bars = group
+                .iter()
+                .filter_map(|r| {
+                    r.summary
+                        .map(|s| (r.backend.to_owned(), s.requests_per_sec.median))
+                })
+                .collect();
+            (name.clone(), bars)
+        })
+        .collect();
+    let mut latency_charts = String::new();
+    for (name, group) in &groups {
+        let percentiles: Vec<(String, Vec<(String, f64)>)> = group
+            .iter()
+            .filter_map(|r| {
+                r.summary.map(|s| {
+                    let bars = vec![
+                        ("p50".to_owned(), s.p50_us.median),
+                        ("p90".to_owned(), s.p90_us.median),
+                        ("p99".to_owned(), s.p99_us.median),
+                        ("p99.9".to_owned(), s.p999_us.median),
+                    ];
+                    (r.backend.to_owned(), bars)
+                })
+            })
+            .collect();
+        let labels = vec![
+            "p50".to_owned(),
+            "p90".to_owned(),
+            "p99".to_owned(),
+            "p99.9".to_owned(),
+        ];
+        latency_charts.push_str(&bars_svg(
+            &format!("{name}: latency percentiles (µs)"),
+            &percentiles,
+            "µs",
+            &labels,
+        ));
+    }
+    let table = markdown_table_to_html(&markdown(report));
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sitebench report</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}}\
+         table{{border-collapse:collapse;font-size:.85rem;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.25rem .5rem}}\
+         td{{text-align:right}}td:nth-child(1),td:nth-child(2){{text-align:left}}svg{{display:block;margin:1rem 0}}</style>\
+         </head><body><h1>sitebench report</h1>\n{table}\n<h2>Requests per second</h2>\n{}\n<h2>Latency</h2>\n{latency_charts}\n</body></html>\n",
+        bars_svg(
+            "requests/s (median), higher is better",
+            &throughput,
+            "req/s",
+            &backends
+        )
+    )
+}
+
+/// Turns the Markdown of `markdown()` into HTML: paragraphs and pipe tables only.
+fn markdown_table_to_html(md: &str) -> String {
+    let mut out = String::new();
+    let mut in_table = false;
+    for line in md.lines() {
+        if let Some(inner) = line.strip_prefix('|') {
+            let cells: Vec<&str> = inner
+                .trim_end_matches('|')
+                .split('|')
+                .map(str::trim)
+                .collect();
+            if cells
+                .iter()
+                .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
+            {
+                continue;
+            }
+            let tag = if in_table { "td" } else { "th" };
+            if !in_table {
+                out.push_str("<table>");
+                in_table = true;
+            }
+            out.push_str("<tr>");
+            for cell in cells {
+                let bold = cell.starts_with("**") && cell.ends_with("**") && cell.len() > 4;
+                let text = escape(cell.trim_matches('*'));
+                if bold {
+                    let _ = write!(out, "<{tag}><b>{text}</b></{tag}>");
+                } else {
+                    let _ = write!(out, "<{tag}>{text}</{tag}>");
+                }
+            }
+            out.push_str("</tr>\n");
+        } else {
+            if in_table {
+                out.push_str("</table>\n");
+                in_table = false;
+            }
+            if let Some(title) = line.strip_prefix("# ") {
+                let _ = writeln!(out, "<p><em>{}</em></p>", escape(title));
+            } else if !line.trim().is_empty() {
+                let _ = writeln!(out, "<p>{}</p>", escape(line));
+            }
+        }
+    }
+    if in_table {
+        out.push_str("</table>\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{run, sample};
+
+    #[test]
+    fn best_values_are_marked_per_scenario() {
+        let mut report = sample();
+        let mut other = report.backends[0].clone();
+        other.name = "warp".into();
+        other.scenarios[0] = ScenarioReport::from_runs("plaintext", vec![run(500.0)]);
+        report.backends.push(other);
+        let text = terminal(&report);
+        assert!(text.contains("*500 (500–500)"), "{text}");
+        assert!(!text.contains("*100 (90–120)"), "{text}");
+        assert!(markdown(&report).contains("**500 (500–500)**"));
+    }
+
+    #[test]
+    fn html_is_self_contained_with_svg_charts() {
+        let page = html(&sample());
+        assert!(page.contains("<svg") && page.contains("<table>"));
+        assert!(
+            !page.contains("http://")
+                || page.matches("http://www.w3.org/2000/svg").count()
+                    == page.matches("http://").count()
+        );
+        assert!(!page.contains("<script"));
+    }
+}

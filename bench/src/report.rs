@@ -1,0 +1,314 @@
+//! The report's schema (`report.json`, versioned), the per-scenario summary of repeats
+//! (median with min and max), and writing the three report files after each backend so a
+//! crash keeps what was done.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::loadgen::Errors;
+use crate::procfs::Machine;
+
+/// Bumped on any change a reader of old reports must know about.
+pub const SCHEMA: &str = "sitebench-report/1";
+/// A client core busier than this means the load generator may have limited the result.
+pub const CLIENT_BOUND_SHARE: f64 = 0.90;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub created_utc: String,
+    pub git_revision: Option<String>,
+    pub machine: Machine,
+    pub flags: Flags,
+    /// Crate name -> resolved version, for the frameworks and the runtime under them.
+    pub versions: BTreeMap<String, String>,
+    pub backends: Vec<BackendReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flags {
+    pub backends: Vec<String>,
+    pub scenarios: Vec<String>,
+    pub duration_secs: f64,
+    pub warmup_secs: f64,
+    pub connections: usize,
+    pub repeat: usize,
+    pub rate: Option<f64>,
+    pub server_cpus: Vec<usize>,
+    pub client_cpus: Vec<usize>,
+    pub url: Option<String>,
+    pub quick: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendReport {
+    pub name: String,
+    /// `None` when it passed verification and ran; otherwise why it was not timed.
+    pub failure: Option<String>,
+    pub adapter_lines: Option<u64>,
+    pub binary_bytes: Option<u64>,
+    pub dependency_count: Option<u64>,
+    /// Whether SIGTERM ended it with exit status 0.
+    pub clean_exit: Option<bool>,
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioReport {
+    pub name: String,
+    /// Why the scenario was not measured (it failed verification on a `--url` server).
+    pub skipped: Option<String>,
+    pub runs: Vec<Run>,
+    pub summary: Option<Summary>,
+    /// `errors`, `client-bound`.
+    pub flags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub requests_per_sec: f64,
+    pub responses: u64,
+    pub latency_us: Percentiles,
+    pub errors: Errors,
+    pub first_error: Option<String>,
+    pub server_cpu_us_per_request: Option<f64>,
+    pub server_peak_rss_kib: Option<u64>,
+    pub client_busy_share: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+/// Median, min and max over the repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Stat {
+    pub fn of(values: &[f64]) -> Option<Self> {
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        if sorted.is_empty() {
+            return None;
+        }
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        Some(Self {
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub requests_per_sec: Stat,
+    pub p50_us: Stat,
+    pub p90_us: Stat,
+    pub p99_us: Stat,
+    pub p999_us: Stat,
+    pub max_us: Stat,
+    pub server_cpu_us_per_request: Option<Stat>,
+    pub server_peak_rss_kib: Option<Stat>,
+    pub client_busy_share: Option<Stat>,
+    pub errors: u64,
+}
+
+impl Summary {
+    pub fn of(runs: &[Run]) -> Option<Self> {
+        let stat = |f: &dyn Fn(&Run) -> f64| Stat::of(&runs.iter().map(f).collect::<Vec<_>>());
+        let optional = |f: &dyn Fn(&Run) -> Option<f64>| {
+            Stat::of(&runs.iter().filter_map(f).collect::<Vec<_>>())
+        };
+        Some(Self {
+            requests_per_sec: stat(&|r| r.requests_per_sec)?,
+            p50_us: stat(&|r| r.latency_us.p50 as f64)?,
+            p90_us: stat(&|r| r.latency_us.p90 as f64)?,
+            p99_us: stat(&|r| r.latency_us.p99 as f64)?,
+            p999_us: stat(&|r| r.latency_us.p999 as f64)?,
+            max_us: stat(&|r| r.latency_us.max as f64)?,
+            server_cpu_us_per_request: optional(&|r| r.server_cpu_us_per_request),
+            server_peak_rss_kib: optional(&|r| r.server_peak_rss_kib.map(|k| k as f64)),
+            client_busy_share: optional(&|r| r.client_busy_share),
+            errors: runs.iter().map(|r| r.errors.total()).sum(),
+        })
+    }
+}
+
+impl ScenarioReport {
+    pub fn from_runs(name: &str, runs: Vec<Run>) -> Self {
+        let summary = Summary::of(&runs);
+        let mut flags = Vec::new();
+        if runs.iter().any(|r| r.errors.total() > 0) {
+            flags.push("errors".to_owned());
+        }
+        if runs
+            .iter()
+            .any(|r| r.client_busy_share.is_some_and(|s| s > CLIENT_BOUND_SHARE))
+        {
+            flags.push("client-bound".to_owned());
+        }
+        Self {
+            name: name.to_owned(),
+            skipped: None,
+            runs,
+            summary,
+            flags,
+        }
+    }
+}
+
+impl Report {
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let report: Self = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a sitebench report: {e}", path.display()))?;
+        if report.schema != SCHEMA {
+            return Err(format!(
+                "{}: schema {} (this bench reads {SCHEMA})",
+                path.display(),
+                report.schema
+            ));
+        }
+        Ok(report)
+    }
+
+    /// Writes report.json, report.md and report.html into `dir`.
+    pub fn write_all(&self, dir: &Path) -> Result<(), String> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        };
+        write("report.json", &json)?;
+        write("report.md", &crate::render::markdown(self))?;
+        write("report.html", &crate::render::html(self))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn run(rps: f64) -> Run {
+        Run {
+            requests_per_sec: rps,
+            responses: 1000,
+            latency_us: Percentiles {
+                p50: 100,
+                p90: 200,
+                p99: 400,
+                p999: 800,
+                max: 1600,
+            },
+            errors: Errors::default(),
+            first_error: None,
+            server_cpu_us_per_request: Some(12.5),
+            server_peak_rss_kib: Some(9000),
+            client_busy_share: Some(0.5),
+        }
+    }
+
+    pub fn sample() -> Report {
+        Report {
+            schema: SCHEMA.into(),
+            created_utc: "2026-11-26T22:00:00Z".into(),
+            git_revision: Some("abc123".into()),
+            machine: Machine {
+                cpu_model: "Test CPU".into(),
+                cores: 2,
+                memory_mib: 1024,
+                kernel: "6.1".into(),
+                os: "Linux".into(),
+            },
+            flags: Flags {
+                backends: vec!["axum".into()],
+                scenarios: vec!["plaintext".into()],
+                duration_secs: 3.0,
+                warmup_secs: 1.0,
+                connections: 64,
+                repeat: 3,
+                rate: None,
+                server_cpus: vec![0],
+                client_cpus: vec![1],
+                url: None,
+                quick: false,
+            },
+            versions: BTreeMap::from([("axum".into(), "0.8.9".into())]),
+            backends: vec![BackendReport {
+                name: "axum".into(),
+                failure: None,
+                adapter_lines: Some(180),
+                binary_bytes: Some(5_000_000),
+                dependency_count: Some(120),
+                clean_exit: Some(true),
+                scenarios: vec![ScenarioReport::from_runs(
+                    "plaintext",
+                    vec![run(100.0), run(120.0), run(90.0)],
+                )],
+            }],
+        }
+    }
+
+    #[test]
+    fn summary_is_median_with_min_and_max() {
+        let s = Stat::of(&[100.0, 120.0, 90.0]).expect("values");
+        assert_eq!((s.median, s.min, s.max), (100.0, 90.0, 120.0));
+        assert_eq!(Stat::of(&[1.0, 3.0]).map(|s| s.median), Some(2.0));
+        assert_eq!(Stat::of(&[]), None);
+    }
+
+    #[test]
+    fn schema_round_trips_through_the_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let report = sample();
+        report.write_all(dir.path()).expect("write");
+        assert_eq!(Report::read(&dir.path().join("report.json")), Ok(report));
+        for name in ["report.md", "report.html"] {
+            let text = std::fs::read_to_string(dir.path().join(name)).expect("written");
+            assert!(
+                text.contains("axum") && text.contains("plaintext"),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_schemas_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.json");
+        let mut value = serde_json::to_value(sample()).expect("json");
+        value["schema"] = "sitebench-report/0".into();
+        std::fs::write(&path, value.to_string()).expect("write");
+        assert!(Report::read(&path).is_err_and(|e| e.contains("sitebench-report/0")));
+    }
+
+    #[test]
+    fn flags_mark_errors_and_client_bound_runs() {
+        let mut busy = run(10.0);
+        busy.client_busy_share = Some(0.95);
+        busy.errors.status = 2;
+        let scenario = ScenarioReport::from_runs("json", vec![busy, run(11.0)]);
+        assert_eq!(scenario.flags, ["errors", "client-bound"]);
+    }
+}

@@ -1,0 +1,251 @@
+//! The scenarios of BENCH.md section 2: what each sends, and what a correct answer looks
+//! like (status, and body length learned when the request was verified). Requests are
+//! encoded once, before timing; only `signup` builds each request anew (a fresh username).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    Plaintext,
+    Json,
+    Static,
+    #[value(name = "static-304")]
+    #[serde(rename = "static-304")]
+    Static304,
+    Hello,
+    Status,
+    Me,
+    Login,
+    Signup,
+    Mixed,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 10] = [
+        Self::Plaintext,
+        Self::Json,
+        Self::Static,
+        Self::Static304,
+        Self::Hello,
+        Self::Status,
+        Self::Me,
+        Self::Login,
+        Self::Signup,
+        Self::Mixed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Plaintext => "plaintext",
+            Self::Json => "json",
+            Self::Static => "static",
+            Self::Static304 => "static-304",
+            Self::Hello => "hello",
+            Self::Status => "status",
+            Self::Me => "me",
+            Self::Login => "login",
+            Self::Signup => "signup",
+            Self::Mixed => "mixed",
+        }
+    }
+
+    pub fn request_line(self) -> &'static str {
+        match self {
+            Self::Plaintext => "GET /plaintext",
+            Self::Json => "GET /json",
+            Self::Static => "GET / (index.html)",
+            Self::Static304 => "GET / with If-None-Match",
+            Self::Hello => "GET /hello?name=<varied>",
+            Self::Status => "GET /status/404",
+            Self::Me => "GET /me with a session cookie",
+            Self::Login => "POST /login (JSON), default password cost",
+            Self::Signup => "POST /users (JSON), a new user each time",
+            Self::Mixed => "80% static, 10% me, 5% hello, 4% status, 1% login",
+        }
+    }
+}
+
+/// One encoded request and the answer it must get.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub bytes: Vec<u8>,
+    pub status: u16,
+    /// Checked when known (learned during verification).
+    pub body_len: Option<usize>,
+}
+
+impl Prepared {
+    pub fn get(host: &str, target: &str, extra_headers: &str, status: u16) -> Self {
+        let bytes =
+            format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n{extra_headers}\r\n").into_bytes();
+        Self {
+            bytes,
+            status,
+            body_len: None,
+        }
+    }
+
+    pub fn post_json(host: &str, target: &str, body: &str, status: u16) -> Self {
+        let bytes = format!(
+            "POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes();
+        Self {
+            bytes,
+            status,
+            body_len: None,
+        }
+    }
+}
+
+/// What the connections of one run send: fixed requests in a repeating schedule, or sign-ups.
+#[derive(Debug)]
+pub enum Workload {
+    /// `schedule[i]` indexes `requests`; each connection walks the schedule from its own offset.
+    Fixed {
+        requests: Vec<Prepared>,
+        schedule: Vec<usize>,
+    },
+    SignUp {
+        host: String,
+        prefix: String,
+        counter: AtomicU64,
+    },
+}
+
+/// A request to send now: borrowed from the workload, or built for this send.
+pub enum Next<'a> {
+    Borrowed(&'a Prepared),
+    Owned(Prepared),
+}
+
+impl Next<'_> {
+    pub fn prepared(&self) -> &Prepared {
+        match self {
+            Self::Borrowed(p) => p,
+            Self::Owned(p) => p,
+        }
+    }
+}
+
+impl Workload {
+    pub fn single(request: Prepared) -> Arc<Self> {
+        Arc::new(Self::Fixed {
+            requests: vec![request],
+            schedule: vec![0],
+        })
+    }
+
+    pub fn cycle(requests: Vec<Prepared>) -> Arc<Self> {
+        let schedule = (0..requests.len()).collect();
+        Arc::new(Self::Fixed { requests, schedule })
+    }
+
+    /// Mixes pools by weight (percent) into a 100-slot schedule, interleaved evenly so that
+    /// every window of the run sees about the same mix.
+    pub fn mixed(pools: Vec<(u32, Vec<Prepared>)>) -> Arc<Self> {
+        let mut requests = Vec::new();
+        let mut slots: Vec<(f64, usize)> = Vec::new();
+        for (weight, pool) in pools {
+            let first = requests.len();
+            let count = pool.len().max(1);
+            requests.extend(pool);
+            for k in 0..weight {
+                // Spread this pool's slots over 0..1, then sort all slots by position.
+                let position = (f64::from(k) + 0.5) / f64::from(weight);
+                slots.push((position, first + (k as usize % count)));
+            }
+        }
+        slots.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let schedule = slots.into_iter().map(|(_, index)| index).collect();
+        Arc::new(Self::Fixed { requests, schedule })
+    }
+
+    pub fn sign_up(host: &str, prefix: &str) -> Arc<Self> {
+        Arc::new(Self::SignUp {
+            host: host.to_owned(),
+            prefix: prefix.to_owned(),
+            counter: AtomicU64::new(0),
+        })
+    }
+
+    /// The request after `cursor`, advancing it.
+    pub fn next(&self, cursor: &mut usize) -> Next<'_> {
+        match self {
+            Self::Fixed { requests, schedule } => {
+                let index = schedule[*cursor % schedule.len()];
+                *cursor = cursor.wrapping_add(1);
+                Next::Borrowed(&requests[index])
+            }
+            Self::SignUp {
+                host,
+                prefix,
+                counter,
+            } => {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let body =
+                    format!(r#"{{"username":"{prefix}{n}","password":"bench-password-{n}"}}"#);
+                Next::Owned(Prepared::post_json(host, "/users", &body, 201))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixed_schedule_has_the_weights_and_interleaves() {
+        let pool = |status| vec![Prepared::get("h", "/", "", status)];
+        let workload = Workload::mixed(vec![
+            (80, pool(200)),
+            (10, pool(201)),
+            (5, pool(202)),
+            (4, pool(203)),
+            (1, pool(204)),
+        ]);
+        let mut cursor = 0;
+        let statuses: Vec<u16> = (0..100)
+            .map(|_| workload.next(&mut cursor).prepared().status)
+            .collect();
+        for (status, weight) in [(200, 80), (201, 10), (202, 5), (203, 4), (204, 1)] {
+            assert_eq!(statuses.iter().filter(|s| **s == status).count(), weight);
+        }
+        // The 10% pool appears in every tenth of the schedule, not in one burst.
+        for tenth in statuses.chunks(10) {
+            assert_eq!(tenth.iter().filter(|s| **s == 201).count(), 1);
+        }
+    }
+
+    #[test]
+    fn sign_ups_are_unique_and_valid_json() {
+        let workload = Workload::sign_up("127.0.0.1:1", "b7x");
+        let mut cursor = 0;
+        let a = workload.next(&mut cursor).prepared().bytes.clone();
+        let b = workload.next(&mut cursor).prepared().bytes.clone();
+        assert_ne!(a, b);
+        let text = String::from_utf8(a).expect("ascii");
+        let body = text.split("\r\n\r\n").nth(1).expect("body");
+        let value: serde_json::Value = serde_json::from_str(body).expect("json");
+        assert_eq!(value["username"], "b7x0");
+        assert!(text.contains(&format!("Content-Length: {}\r\n", body.len())));
+    }
+}
