@@ -116,6 +116,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
             .progress_chars("=> "),
     );
     let tag = run_tag();
+    let started = Instant::now();
     match url_addr {
         Some(addr) => {
             let name = options.url.clone().unwrap_or_default();
@@ -132,6 +133,14 @@ pub fn run(options: &Options) -> Result<Report, String> {
         }
     }
     progress.finish_and_clear();
+    let took = started.elapsed().as_secs();
+    eprintln!(
+        "Done in {} min {} s (estimated {} min {} s).",
+        took / 60,
+        took % 60,
+        estimate.as_secs() / 60,
+        estimate.as_secs() % 60
+    );
     Ok(report)
 }
 

@@ -76,15 +76,26 @@ pub fn me(username: &str, admin: bool) -> String {
     )
 }
 
-pub fn error(status: u16, title: &str, detail: &str) -> String {
-    layout(
-        title,
-        &format!(
-            "<h1>{status} {}</h1>\n<p>{}</p>",
-            escape(title),
-            escape(detail)
-        ),
-    )
+/// An error page; a form's broken rules (the problem's `errors`) are listed under the detail.
+pub fn error(status: u16, title: &str, detail: &str, errors: &[(&str, &str)]) -> String {
+    let mut body = format!(
+        "<h1>{status} {}</h1>\n<p>{}</p>",
+        escape(title),
+        escape(detail)
+    );
+    if !errors.is_empty() {
+        body.push_str("\n<ul>");
+        for (field, message) in errors {
+            let _ = write!(
+                body,
+                "<li><b>{}</b>: {}</li>",
+                escape(field),
+                escape(message)
+            );
+        }
+        body.push_str("</ul>");
+    }
+    layout(title, &body)
 }
 
 #[cfg(test)]
@@ -102,7 +113,15 @@ mod tests {
     #[test]
     fn pages_escape_what_they_insert() {
         assert!(hello("<b>").contains("Hello, &lt;b&gt;!"));
-        let page = error(404, "Not <Found>", "a & b");
+        let page = error(404, "Not <Found>", "a & b", &[]);
         assert!(page.contains("404 Not &lt;Found&gt;") && page.contains("a &amp; b"));
+        assert!(!page.contains("<ul>"));
+        let page = error(
+            422,
+            "Unprocessable Content",
+            "see errors",
+            &[("username", "must be <3")],
+        );
+        assert!(page.contains("<li><b>username</b>: must be &lt;3</li>"));
     }
 }

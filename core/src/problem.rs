@@ -68,7 +68,16 @@ impl Problem {
             reply::with_body(
                 status,
                 reply::TEXT_HTML,
-                pages::error(self.status, &self.title, &self.detail),
+                pages::error(
+                    self.status,
+                    &self.title,
+                    &self.detail,
+                    &self
+                        .errors
+                        .iter()
+                        .map(|e| (e.field, e.message))
+                        .collect::<Vec<_>>(),
+                ),
             )
         } else {
             let body = serde_json::to_vec(&self).unwrap_or_default();
