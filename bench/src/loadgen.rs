@@ -269,13 +269,20 @@ async fn connection(
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut stream: Option<TcpStream> = None;
     loop {
-        if let Some(at) = next_send
-            && at > Instant::now()
-        {
-            if at >= deadline {
-                break;
+        // Open loop: latency counts from the scheduled send time when this connection is
+        // behind schedule (the server held it up: coordinated omission corrected), and from
+        // the actual send when it was early and slept (the timer's millisecond lateness is
+        // the client's, not the server's).
+        let mut behind_since = None;
+        if let Some(at) = next_send {
+            if at > Instant::now() {
+                if at >= deadline {
+                    break;
+                }
+                tokio::time::sleep_until(at).await;
+            } else {
+                behind_since = Some(at);
             }
-            tokio::time::sleep_until(at).await;
         }
         let now = Instant::now();
         if now >= deadline {
@@ -304,7 +311,7 @@ async fn connection(
         let next = workload.next(&mut cursor);
         let request = next.prepared();
         let sent = Instant::now();
-        let scheduled = next_send.unwrap_or(sent);
+        let scheduled = behind_since.unwrap_or(sent);
         if let (Some(at), Some(every)) = (&mut next_send, interval) {
             *at += every;
         }
@@ -367,4 +374,88 @@ async fn connection(
         }
     }
     windows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::Prepared;
+    use tokio::io::AsyncReadExt;
+
+    /// A keep-alive server answering `Hello, World!`, but stalling 300 ms on its 10th request.
+    fn stalling_server() -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                listener.set_nonblocking(true).expect("nonblocking");
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                while let Ok((mut io, _)) = listener.accept().await {
+                    tokio::spawn(async move {
+                        let mut buf = [0u8; 1024];
+                        let mut served = 0;
+                        while let Ok(n) = io.read(&mut buf).await {
+                            if n == 0 {
+                                break;
+                            }
+                            served += 1;
+                            if served == 10 {
+                                tokio::time::sleep(Duration::from_millis(300)).await;
+                            }
+                            let answer =
+                                b"HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\nHello, World!";
+                            if io.write_all(answer).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+        });
+        addr
+    }
+
+    fn slow_responses(rate: Option<f64>) -> (u64, u64) {
+        let spec = LoadSpec {
+            addr: stalling_server(),
+            connections: 1,
+            warmup: Duration::ZERO,
+            windows: 1,
+            window: Duration::from_millis(1500),
+            rate,
+            client_cpus: Vec::new(),
+        };
+        let mut request = Prepared::get("127.0.0.1", "/plaintext", "", 200);
+        request.body_len = Some(13);
+        let windows = start(&spec, &Workload::single(request)).finish();
+        let window = &windows[0];
+        assert_eq!(window.errors.total(), 0, "{:?}", window.first_error);
+        let slow = window.latency.count_between(100_000, MAX_LATENCY_US);
+        (slow, window.responses)
+    }
+
+    #[test]
+    fn open_loop_counts_what_a_stall_delays_and_closed_loop_does_not() {
+        // Closed loop: the stalled request is one slow sample; the client just waited.
+        let (slow, responses) = slow_responses(None);
+        assert!(
+            slow <= 3 && responses > 100,
+            "closed loop: {slow} slow of {responses}"
+        );
+        // Open loop at 100 req/s: the ~30 requests scheduled during the 300 ms stall count
+        // their wait (coordinated omission corrected); about 20 of them waited over 100 ms.
+        let (slow, responses) = slow_responses(Some(100.0));
+        assert!(
+            (10..=40).contains(&slow),
+            "open loop: {slow} slow of {responses}"
+        );
+        assert!(
+            (100..=160).contains(&responses),
+            "open loop sent at the rate: {responses}"
+        );
+    }
 }
