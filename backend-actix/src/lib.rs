@@ -13,6 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
+use actix_web::guard;
 use actix_web::http::{Method, StatusCode, Uri, Version, header};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::web::{self, Bytes, ThinData};
@@ -67,28 +68,44 @@ pub fn app(
 
 /// A GET route, answering HEAD too (actix adds no HEAD to a GET route); POST, the only other
 /// method that gets this far, reaches the resource's default service: the core's 405.
-fn get<F, Args>(path: &str, handler: F) -> Resource
+fn get<F, Args>(path: &'static str, handler: F) -> Resource
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
     web::resource(path)
+        .guard(as_sent(path))
         .route(web::get().to(handler.clone()))
         .route(web::head().to(handler))
         .default_service(web::to(not_get))
 }
 
 /// A POST route; GET and HEAD get the core's 405.
-fn post<F, Args>(path: &str, handler: F) -> Resource
+fn post<F, Args>(path: &'static str, handler: F) -> Resource
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
     web::resource(path)
+        .guard(as_sent(path))
         .route(web::post().to(handler))
         .default_service(web::to(not_post))
+}
+
+/// actix matches routes on the path with unreserved escapes decoded (actix-router's
+/// `Url::new`), so `/hell%6F` would reach `/hello`; the site's routes claim their paths as
+/// sent, so a request must spell each literal segment out (else the static fallback answers).
+fn as_sent(template: &'static str) -> impl guard::Guard {
+    guard::fn_guard(move |ctx| {
+        let sent = ctx.head().uri.path();
+        template.split('/').count() == sent.split('/').count()
+            && template
+                .split('/')
+                .zip(sent.split('/'))
+                .all(|(t, s)| t.starts_with('{') || t == s)
+    })
 }
 
 async fn hello(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {

@@ -158,7 +158,8 @@
 //!   `order_400_before_422`, `order_422_before_409`, `order_login_checks_before_401`, `field_given_twice_is_400`,
 //!   `one_error_entry_per_broken_rule`
 //! - JSON types in `Accept`, most specific entry: the `accept_*` checks of section 1
-//! - static fallback claims every path; empty segment 404: `fallback_claims_every_path`, `empty_segment_404`
+//! - static fallback claims every path; empty segment 404: `fallback_claims_every_path`, `empty_segment_404`;
+//!   a route claims its path as sent (an escaped literal segment is not the route): `routes_claim_their_paths_as_sent`
 //! - throttling per username ignoring case, 429 not a failure, success clears: `throttle_ignores_case`,
 //!   `throttle_429_is_not_a_failure`, `throttle_cleared_by_success`
 //! - `--admin` ignoring case, env lists and switches, CLI wins, missing `--static-dir` is a bad flag:
@@ -346,6 +347,7 @@ macro_rules! with_checks {
             abuse_loses_no_signup, order_415_before_413, order_413_before_400, order_400_before_422,
             order_422_before_409, order_login_checks_before_401, field_given_twice_is_400,
             one_error_entry_per_broken_rule, fallback_claims_every_path, empty_segment_404,
+            routes_claim_their_paths_as_sent,
             throttle_ignores_case, throttle_429_is_not_a_failure, throttle_cleared_by_success,
             empty_responses_content_length, logout_ignores_body,
         }

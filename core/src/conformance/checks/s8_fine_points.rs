@@ -16,7 +16,7 @@ use crate::conformance::fail::CheckResult;
 
 in_section!("8": order_415_before_413, order_413_before_400, order_400_before_422, order_422_before_409,
     order_login_checks_before_401, field_given_twice_is_400, one_error_entry_per_broken_rule, fallback_claims_every_path,
-    empty_segment_404, throttle_ignores_case, throttle_429_is_not_a_failure, throttle_cleared_by_success,
+    empty_segment_404, routes_claim_their_paths_as_sent, throttle_ignores_case, throttle_429_is_not_a_failure, throttle_cleared_by_success,
     empty_responses_content_length, logout_ignores_body);
 
 use super::s7_robustness::oversized_post;
@@ -174,6 +174,26 @@ pub(crate) async fn empty_segment_404(cx: &Ctx) -> CheckResult {
         let resp = cx.raw_get(&cx.main, target).await?;
         resp.problem(404, Some("Not Found"))?;
     }
+    Ok(())
+}
+
+/// A route claims its path as sent: an escaped spelling of a route's literal segment (which
+/// some routers decode before matching) is a path no route claims, so the static fallback's
+/// 404. Path parameters are decoded (`/status/%32%30%31` is `/status/201`).
+pub(crate) async fn routes_claim_their_paths_as_sent(cx: &Ctx) -> CheckResult {
+    for target in [
+        "/hell%6F",
+        "/plain%74ext",
+        "/%68ealthz",
+        "/stat%75s/200",
+        "/us%65rs/ada",
+    ] {
+        let resp = cx.raw_get(&cx.main, target).await?;
+        resp.problem(404, Some("Not Found"))?;
+    }
+    cx.raw_get(&cx.main, "/status/%32%30%31")
+        .await?
+        .status(201)?;
     Ok(())
 }
 
