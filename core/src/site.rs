@@ -446,17 +446,6 @@ impl Site {
         SiteError::MethodNotAllowed(allow).render(request)
     }
 
-    /// A body the framework refused to read (`413`), for routes whose body the core never sees.
-    pub fn body_error(&self, error: BodyError, request: &HeaderMap) -> Reply {
-        match error {
-            BodyError::TooLarge => SiteError::ContentTooLarge.render(request),
-            BodyError::Unreadable => {
-                SiteError::MalformedBody("The request body could not be read.".into())
-                    .render(request)
-            }
-        }
-    }
-
     // ----- helpers ---------------------------------------------------------------------
 
     fn answer(
