@@ -269,6 +269,7 @@ fn measure_scenario(
         client_cpus: options.client_cpus.clone(),
     };
     if let Some(pid) = pid {
+        wait_until_idle(pid);
         procfs::reset_peak_rss(pid);
     }
     let base = progress.position();
@@ -336,6 +337,24 @@ fn measure_scenario(
             }
         })
         .collect()
+}
+
+/// Waits (at most 10 s) until the server stops using CPU: requests queued by the previous
+/// scenario (a backlog of password hashes after `login`) must not be measured in the next.
+fn wait_until_idle(pid: u32) {
+    const STEP: Duration = Duration::from_millis(100);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut before = procfs::cpu_time(pid);
+    while Instant::now() < deadline {
+        std::thread::sleep(STEP);
+        let now = procfs::cpu_time(pid);
+        match (before, now) {
+            // Under 10% of a core over the step: idle (the clock ticks every 10 ms).
+            (Some(a), Some(b)) if b.saturating_sub(a) <= STEP / 10 => return,
+            (None, _) | (_, None) => return,
+            _ => before = now,
+        }
+    }
 }
 
 /// A backend process started for the benchmark.
