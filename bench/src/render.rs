@@ -265,18 +265,14 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Grouped horizontal bars: one group per scenario, one bar per backend.
+/// Grouped horizontal bars: one group per scenario, one bar per backend, each group on its
+/// own scale (login runs at tens of requests/s, plaintext at a hundred thousand).
 fn bars_svg(
     title: &str,
     groups: &[(String, Vec<(String, f64)>)],
     unit: &str,
     backends: &[String],
 ) -> String {
-    let max = groups
-        .iter()
-        .flat_map(|(_, bars)| bars.iter().map(|b| b.1))
-        .fold(0.0_f64, f64::max)
-        .max(1e-9);
     let bar_h = 14.0;
     let label_w = 110.0;
     let width = 760.0;
@@ -284,6 +280,7 @@ fn bars_svg(
     let mut y = 34.0;
     let mut body = String::new();
     for (group, bars) in groups {
+        let max = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max).max(1e-9);
         let _ = write!(
             body,
             "<text x=\"4\" y=\"{:.0}\" font-weight=\"bold\">{}</text>",
@@ -373,7 +370,7 @@ pub fn html(report: &Report) -> String {
          td{{text-align:right}}td:nth-child(1),td:nth-child(2){{text-align:left}}svg{{display:block;margin:1rem 0}}</style>\
          </head><body><h1>sitebench report</h1>\n{table}\n<h2>Requests per second</h2>\n{}\n<h2>Latency</h2>\n{latency_charts}\n</body></html>\n",
         bars_svg(
-            "requests/s (median), higher is better",
+            "requests/s (median), higher is better; each scenario on its own scale",
             &throughput,
             "req/s",
             &backends
@@ -419,9 +416,8 @@ fn markdown_table_to_html(md: &str) -> String {
                 out.push_str("</table>\n");
                 in_table = false;
             }
-            if let Some(title) = line.strip_prefix("# ") {
-                let _ = writeln!(out, "<p><em>{}</em></p>", escape(title));
-            } else if !line.trim().is_empty() {
+            // The page has its own heading; the Markdown's title line is skipped.
+            if !line.trim().is_empty() && !line.starts_with("# ") {
                 let _ = writeln!(out, "<p>{}</p>", escape(line));
             }
         }
