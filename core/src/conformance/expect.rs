@@ -183,6 +183,14 @@ impl Resp {
         self.json_object(keys)
     }
 
+    /// The account document of `/login` and `/me`: `{"username","admin"}` for this user.
+    pub(crate) fn account(&self, username: &str, admin: bool) -> CheckResult {
+        let values = self.json_doc(&["username", "admin"])?;
+        ensure_eq!(values[0], Value::from(username), "{}: username", self.what);
+        ensure_eq!(values[1], Value::Bool(admin), "{}: admin", self.what);
+        Ok(())
+    }
+
     /// A problem details response: status, content type, members in order, compact
     /// serialisation, `type` `about:blank`, the given title (if any), a one-sentence detail.
     pub(crate) fn problem(&self, status: u16, title: Option<&str>) -> CheckResult<Problem> {

@@ -491,13 +491,7 @@ pub(crate) async fn too_many_headers_431(cx: &Ctx) -> CheckResult {
         request.push_str(&format!("X-Filler-{i}: value\r\n"));
     }
     request.push_str("\r\n");
-    let mut conn = RawConn::open(&cx.main).await?;
-    conn.send_in_background(request.into_bytes());
-    let resp = conn
-        .read_reply(false)
-        .await?
-        .response()
-        .map_err(|e| e.context("200 header fields"))?;
+    let resp = oversized_request(cx, request, "200 header fields").await?;
     resp.status(431)?;
     still_serving(cx).await
 }
@@ -508,13 +502,7 @@ pub(crate) async fn too_large_header_431(cx: &Ctx) -> CheckResult {
         cx.main.authority,
         "a".repeat(1024 * 1024)
     );
-    let mut conn = RawConn::open(&cx.main).await?;
-    conn.send_in_background(request.into_bytes());
-    let resp = conn
-        .read_reply(false)
-        .await?
-        .response()
-        .map_err(|e| e.context("a 1 MiB header field"))?;
+    let resp = oversized_request(cx, request, "a 1 MiB header field").await?;
     resp.status(431)?;
     still_serving(cx).await
 }
@@ -525,15 +513,20 @@ pub(crate) async fn long_request_target_414(cx: &Ctx) -> CheckResult {
         "a".repeat(70 * 1024),
         cx.main.authority
     );
-    let mut conn = RawConn::open(&cx.main).await?;
-    conn.send_in_background(request.into_bytes());
-    let resp = conn
-        .read_reply(false)
-        .await?
-        .response()
-        .map_err(|e| e.context("a 70 KiB request target"))?;
+    let resp = oversized_request(cx, request, "a 70 KiB request target").await?;
     resp.status_in(&[414, 400])?;
     still_serving(cx).await
+}
+
+/// Sends a request too large to be read whole (the server may answer before it is all sent)
+/// and reads the one response.
+async fn oversized_request(cx: &Ctx, request: String, what: &str) -> CheckResult<Resp> {
+    let mut conn = RawConn::open(&cx.main).await?;
+    conn.send_in_background(request.into_bytes());
+    conn.read_reply(false)
+        .await?
+        .response()
+        .map_err(|e| e.context(what))
 }
 
 /// A body announced as 10 MB, of which 20 KiB are sent: the 413 comes without the rest.
