@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Clean release build time of each backend binary, one at a time, each in its own empty target
 # directory (so shared crates are rebuilt every time, as on a fresh clone). Prints seconds.
-# usage: scripts/build-times.sh [backend ...]   (default: actix axum rocket warp)
+# usage: scripts/build-times.sh [backend ...]   (default: every backend, as `bench backends` lists them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backends=("$@")
-[ ${#backends[@]} -gt 0 ] || backends=(actix axum rocket warp)
+[ ${#backends[@]} -gt 0 ] || mapfile -t backends < <(cargo run --quiet --release -p bench -- backends)
 cargo fetch --quiet
 for backend in "${backends[@]}"; do
   dir=$(mktemp -d)

@@ -4,7 +4,7 @@
 # client on another), alternating three times, and prints both medians and their ratio.
 # BENCH.md asks for a ratio of at least 0.9. Installs nothing.
 #
-# usage: scripts/compare-with-wrk.sh [backend ...]   (default: actix axum rocket warp)
+# usage: scripts/compare-with-wrk.sh [backend ...]   (default: every backend, as `bench backends` lists them)
 # env:   SECONDS_PER_RUN (10), CONNECTIONS (64), SERVER_CPU (0), CLIENT_CPU (1), ROUNDS (3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ if ! command -v wrk >/dev/null 2>&1; then
   exit 1
 fi
 backends=("$@")
-[ ${#backends[@]} -gt 0 ] || backends=(actix axum rocket warp)
+[ ${#backends[@]} -gt 0 ] || mapfile -t backends < <(cargo run --quiet --release -p bench -- backends)
 secs=${SECONDS_PER_RUN:-10}
 conns=${CONNECTIONS:-64}
 server_cpu=${SERVER_CPU:-0}

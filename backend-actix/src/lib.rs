@@ -23,7 +23,16 @@ use actix_web::{
 };
 use futures_util::FutureExt;
 use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
-use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Exchange, Ready, Reply, Shutdown, Site};
+use site_core::{
+    Allow, BODY_LIMIT, Backend, BodyError, Deviation, Exchange, Ready, Reply, Shutdown, Site,
+};
+
+/// This backend, as its binary and its conformance tests see it.
+pub const BACKEND: Backend = Backend {
+    name: "actix",
+    serve,
+    deviations: &DEVIATIONS,
+};
 
 /// Lines of SITE.md that actix-web makes impossible. actix-http 3.18.11 and later answer an
 /// HTTP/1.1 request with no `Host` header, or with two, with their own bare `400` (no problem

@@ -2,18 +2,13 @@
 
 use std::sync::OnceLock;
 
-use site_core::conformance::Target;
+use site_conformance::Target;
 
 fn target() -> &'static Target {
     static T: OnceLock<Target> = OnceLock::new();
     T.get_or_init(|| {
-        Target::in_process(
-            "actix",
-            backend_actix::serve,
-            env!("CARGO_BIN_EXE_backend-actix"),
-            &backend_actix::DEVIATIONS,
-        )
+        Target::in_process(&backend_actix::BACKEND, env!("CARGO_BIN_EXE_backend-actix"))
     })
 }
 
-site_core::conformance_tests!(target());
+site_conformance::conformance_tests!(target());

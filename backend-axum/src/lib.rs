@@ -19,8 +19,15 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
-use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Ready, Reply, Shutdown, Site};
+use site_core::{Allow, BODY_LIMIT, Backend, BodyError, Deviation, Ready, Reply, Shutdown, Site};
 use tower::{Layer, ServiceExt};
+
+/// This backend, as its binary and its conformance tests see it.
+pub const BACKEND: Backend = Backend {
+    name: "axum",
+    serve,
+    deviations: &DEVIATIONS,
+};
 
 /// axum lets every line of the contract be met: nothing to declare.
 pub const DEVIATIONS: [Deviation; 0] = [];

@@ -2,18 +2,11 @@
 
 use std::sync::OnceLock;
 
-use site_core::conformance::Target;
+use site_conformance::Target;
 
 fn target() -> &'static Target {
     static T: OnceLock<Target> = OnceLock::new();
-    T.get_or_init(|| {
-        Target::in_process(
-            "axum",
-            backend_axum::serve,
-            env!("CARGO_BIN_EXE_backend-axum"),
-            &backend_axum::DEVIATIONS,
-        )
-    })
+    T.get_or_init(|| Target::in_process(&backend_axum::BACKEND, env!("CARGO_BIN_EXE_backend-axum")))
 }
 
-site_core::conformance_tests!(target());
+site_conformance::conformance_tests!(target());

@@ -28,8 +28,17 @@ use rocket::route::{self, Route};
 use rocket::shield::Shield;
 use rocket::{Build, Response, Rocket, State, catch, catchers, get, post, routes, uri};
 use site_core::server::GRACE;
-use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Exchange, Ready, Reply, Shutdown, Site};
+use site_core::{
+    Allow, BODY_LIMIT, Backend, BodyError, Deviation, Exchange, Ready, Reply, Shutdown, Site,
+};
 use tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
+
+/// This backend, as its binary and its conformance tests see it.
+pub const BACKEND: Backend = Backend {
+    name: "rocket",
+    serve,
+    deviations: &DEVIATIONS,
+};
 
 /// Lines of SITE.md rocket 0.5 makes impossible (the application gets no way around them):
 /// - no header-read timeout: rocket-0.5.2/src/server.rs builds its hyper 1 HTTP/1 server with

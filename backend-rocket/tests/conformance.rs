@@ -2,18 +2,16 @@
 
 use std::sync::OnceLock;
 
-use site_core::conformance::Target;
+use site_conformance::Target;
 
 fn target() -> &'static Target {
     static T: OnceLock<Target> = OnceLock::new();
     T.get_or_init(|| {
         Target::in_process(
-            "rocket",
-            backend_rocket::serve,
+            &backend_rocket::BACKEND,
             env!("CARGO_BIN_EXE_backend-rocket"),
-            &backend_rocket::DEVIATIONS,
         )
     })
 }
 
-site_core::conformance_tests!(target());
+site_conformance::conformance_tests!(target());

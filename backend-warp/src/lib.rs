@@ -19,11 +19,20 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use percent_encoding::percent_decode_str;
 use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
-use site_core::{Allow, BODY_LIMIT, BodyError, Deviation, Ready, Reply, Shutdown, Site, SiteError};
+use site_core::{
+    Allow, BODY_LIMIT, Backend, BodyError, Deviation, Ready, Reply, Shutdown, Site, SiteError,
+};
 use warp::filters::BoxedFilter;
 use warp::path::FullPath;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply as _, path};
+
+/// This backend, as its binary and its conformance tests see it.
+pub const BACKEND: Backend = Backend {
+    name: "warp",
+    serve,
+    deviations: &DEVIATIONS,
+};
 
 /// warp lets every line of the contract be met: nothing to declare.
 pub const DEVIATIONS: [Deviation; 0] = [];

@@ -1,5 +1,5 @@
 //! `backend-warp`: the sitebench site on warp, with the command line every backend shares.
 
 fn main() -> std::process::ExitCode {
-    site_core::server::main("warp", backend_warp::serve)
+    site_core::server::main(&backend_warp::BACKEND)
 }

@@ -1,30 +1,18 @@
-//! `cargo bench -p bench`: per-request latency of each backend in-process on loopback (one
-//! reqwest client, keep-alive, one request at a time) for plaintext, json and static, and
+//! `cargo bench -p bench`: per-request latency of each backend on loopback (its release binary,
+//! one reqwest client, keep-alive, one request at a time) for plaintext, json and static, and
 //! micro-benchmarks of the core: static lookup, problem rendering, session lookup, and one
 //! password hash at the contract's default cost.
 
 use std::hint::black_box;
 
+use bench::backend_process::BackendProcess;
+use bench::{backends, info, runner};
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::HeaderMap;
+use site_core::SiteError;
 use site_core::passwords::{PasswordCost, Passwords};
-use site_core::server::{ServeFn, Spawned, spawn};
 use site_core::static_files::StaticRoot;
 use site_core::storage::Storage;
-use site_core::{Config, Site, SiteError};
-
-const BACKENDS: [(&str, ServeFn); 4] = [
-    ("actix", backend_actix::serve),
-    ("axum", backend_axum::serve),
-    ("rocket", backend_rocket::serve),
-    ("warp", backend_warp::serve),
-];
-
-fn start(name: &'static str, serve: ServeFn, dir: &std::path::Path) -> Spawned {
-    let site =
-        Site::open(Config::for_tests(dir.join(format!("{name}.db"))), name).expect("site opens");
-    spawn(serve, site).expect("backend starts")
-}
 
 fn per_request(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -32,16 +20,19 @@ fn per_request(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let client = reqwest::Client::builder().build().expect("client");
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, serve) in BACKENDS {
-        let server = start(name, serve, dir.path());
+    let names: Vec<String> = backends::names().into_iter().map(String::from).collect();
+    info::build_backends(&names).expect("release build of the backends");
+    let (server_cpus, _) = runner::default_cpus();
+    for name in names {
+        let mut server = BackendProcess::start(&name, &server_cpus).expect("backend starts");
+        let base_url = format!("http://{}", server.addr);
         let mut group = c.benchmark_group(format!("request/{name}"));
         for (scenario, path) in [
             ("plaintext", "/plaintext"),
             ("json", "/json"),
             ("static", "/"),
         ] {
-            let url = format!("{}{path}", server.base_url());
+            let url = format!("{base_url}{path}");
             group.bench_function(scenario, |b| {
                 b.iter(|| {
                     runtime.block_on(async {
@@ -53,7 +44,7 @@ fn per_request(c: &mut Criterion) {
             });
         }
         group.finish();
-        server.stop();
+        assert!(server.stop(), "backend-{name} must exit 0 on SIGTERM");
     }
 }
 

@@ -6,19 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The backends this workspace ships.
-pub const BACKENDS: [&str; 4] = ["actix", "axum", "rocket", "warp"];
-
-/// Crates whose resolved versions the report records.
-const VERSIONED: [&str; 7] = [
-    "actix-web",
-    "axum",
-    "rocket",
-    "warp",
-    "hyper",
-    "tokio",
-    "site-core",
-];
+/// Crates whose resolved versions the report records, besides each backend's framework.
+const VERSIONED: [&str; 3] = ["hyper", "tokio", "site-core"];
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -125,8 +114,13 @@ pub fn dependency_count(backend: &str) -> Option<u64> {
     Some(crates.len().saturating_sub(1) as u64)
 }
 
-/// Resolved versions from Cargo.lock of the crates the report names.
+/// Resolved versions from Cargo.lock of every backend's framework and the crates under them.
 pub fn versions() -> BTreeMap<String, String> {
+    let named: Vec<&str> = crate::backends::ALL
+        .iter()
+        .map(|b| b.framework)
+        .chain(VERSIONED)
+        .collect();
     let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).unwrap_or_default();
     let mut out = BTreeMap::new();
     let mut name = None;
@@ -134,7 +128,7 @@ pub fn versions() -> BTreeMap<String, String> {
         if let Some(n) = line.strip_prefix("name = ") {
             name = Some(n.trim_matches('"').to_owned());
         } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), &name)
-            && VERSIONED.contains(&n.as_str())
+            && named.contains(&n.as_str())
         {
             out.entry(n.clone())
                 .or_insert_with(|| v.trim_matches('"').to_owned());

@@ -3,6 +3,8 @@
 //! compares two reports within their noise; `bench verify` runs the conformance suite
 //! against any server.
 
+pub mod backend_process;
+pub mod backends;
 pub mod client;
 pub mod compare;
 pub mod http1;
@@ -13,4 +15,4 @@ pub mod render;
 pub mod report;
 pub mod runner;
 pub mod scenarios;
-pub mod verify;
+pub mod workloads;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bench::info::BACKENDS;
+use bench::backends;
 use bench::report::Report;
 use bench::runner::{self, Options};
 use bench::scenarios::Scenario;
@@ -30,15 +30,20 @@ enum Command {
     /// Run the full conformance suite against a running server; exit 1 on any failure.
     Verify {
         /// Base URL of the server, e.g. http://127.0.0.1:8080
+        #[arg(long, required_unless_present = "list")]
+        url: Option<String>,
+        /// Print the checks by SITE.md section instead of running them.
         #[arg(long)]
-        url: String,
+        list: bool,
     },
+    /// Print the workspace's backends, one per line, the baseline first (for scripts).
+    Backends,
 }
 
 #[derive(Args)]
 struct RunArgs {
-    /// Backends to benchmark.
-    #[arg(long, value_delimiter = ',', default_values_t = BACKENDS.map(String::from))]
+    /// Backends to benchmark [default: all, the baseline `hyper` first].
+    #[arg(long, value_delimiter = ',')]
     backends: Vec<String>,
     /// Scenarios to run [default: all].
     #[arg(long, value_delimiter = ',', value_enum)]
@@ -80,7 +85,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Compare { old, new } => compare(&old, &new),
-        Command::Verify { url } => verify(&url),
+        Command::Verify { list: true, .. } => Ok(list_checks()),
+        Command::Verify { url, .. } => verify(url.as_deref().unwrap_or_default()),
+        Command::Backends => {
+            for name in backends::names() {
+                println!("{name}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -98,10 +110,10 @@ fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
     for backend in &args.backends {
-        if !BACKENDS.contains(&backend.as_str()) {
+        if backends::find(backend).is_none() {
             return Err(format!(
                 "--backends: unknown backend {backend:?} (known: {})",
-                BACKENDS.join(", ")
+                backends::names().join(", ")
             ));
         }
     }
@@ -112,7 +124,11 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         (3.0, 1.0, 3)
     };
     let options = Options {
-        backends: args.backends,
+        backends: if args.backends.is_empty() {
+            backends::names().into_iter().map(String::from).collect()
+        } else {
+            args.backends
+        },
         scenarios: if args.scenarios.is_empty() {
             Scenario::ALL.to_vec()
         } else {
@@ -148,7 +164,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
             .backends
             .iter()
             .flat_map(|b| &b.scenarios)
-            .any(|s| s.flags.iter().any(|f| f == "errors"));
+            .any(|s| s.markers.contains(&bench::report::Marker::Errors));
     Ok(if failed {
         ExitCode::FAILURE
     } else {
@@ -165,24 +181,34 @@ fn compare(old: &std::path::Path, new: &std::path::Path) -> Result<ExitCode, Str
     Ok(ExitCode::SUCCESS)
 }
 
+/// The suite's index: every check under its SITE.md section.
+fn list_checks() -> ExitCode {
+    let mut section = "";
+    for check in site_conformance::CHECKS {
+        if check.section != section {
+            section = check.section;
+            println!("SITE.md section {section}");
+        }
+        println!("  {}", check.name);
+    }
+    ExitCode::SUCCESS
+}
+
 fn verify(url: &str) -> Result<ExitCode, String> {
-    let target = site_core::conformance::Target::new(url.trim_end_matches('/'));
+    let target = site_conformance::Target::new(url.trim_end_matches('/'));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let summary = runtime.block_on(site_core::conformance::run_all(
-        &target,
-        |check, outcome| {
-            use site_core::conformance::Outcome;
-            match outcome {
-                Outcome::Pass => println!("pass  {}", check.name),
-                Outcome::Skip(why) => println!("skip  {}: {why}", check.name),
-                Outcome::Fail(why) => println!("FAIL  {}: {why}", check.name),
-            }
-        },
-    ));
+    let summary = runtime.block_on(site_conformance::run_all(&target, |check, outcome| {
+        use site_conformance::Outcome;
+        match outcome {
+            Outcome::Pass => println!("pass  {}", check.name),
+            Outcome::Skip(why) => println!("skip  {}: {why}", check.name),
+            Outcome::Fail(why) => println!("FAIL  {}: {why}", check.name),
+        }
+    }));
     // The plain closing line test runners understand: "N passed, N failed, N skipped".
     println!(
         "{} passed, {} failed, {} skipped",

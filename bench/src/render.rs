@@ -110,14 +110,15 @@ fn cells(row: &Row<'_>, best: &[Option<f64>; 9], mark: &dyn Fn(String) -> String
             }
         }
     }
-    out.push(row.scenario.flags.join(", "));
+    let markers: Vec<&str> = row.scenario.markers.iter().map(|m| m.as_str()).collect();
+    out.push(markers.join(", "));
     out
 }
 
 fn header() -> Vec<String> {
     let mut h = vec!["scenario".to_owned(), "backend".to_owned()];
     h.extend(COLUMNS.iter().map(|(name, _)| (*name).to_owned()));
-    h.push("flags".into());
+    h.push("markers".into());
     h
 }
 
@@ -193,7 +194,7 @@ fn backend_table(backends: &[BackendReport]) -> String {
 }
 
 fn context(report: &Report) -> String {
-    let f = &report.flags;
+    let f = &report.options;
     format!(
         "Machine: {} ({} cores, {} MiB, Linux {}). Server on CPUs {:?}, load generator on CPUs {:?}; \
          {} connections, {} s warm-up, {} × {} s per scenario{}. Median of the repeats, (min–max) for req/s. \

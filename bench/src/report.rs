@@ -21,14 +21,16 @@ pub struct Report {
     pub created_utc: String,
     pub git_revision: Option<String>,
     pub machine: Machine,
-    pub flags: Flags,
+    /// What the run was asked to do (`bench run`'s flags).
+    #[serde(alias = "flags")]
+    pub options: RunOptions,
     /// Crate name -> resolved version, for the frameworks and the runtime under them.
     pub versions: BTreeMap<String, String>,
     pub backends: Vec<BackendReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Flags {
+pub struct RunOptions {
     pub backends: Vec<String>,
     pub scenarios: Vec<String>,
     pub duration_secs: f64,
@@ -62,8 +64,29 @@ pub struct ScenarioReport {
     pub skipped: Option<String>,
     pub runs: Vec<Run>,
     pub summary: Option<Summary>,
-    /// `errors`, `client-bound`.
-    pub flags: Vec<String>,
+    /// What a reader must know before trusting the figures.
+    #[serde(alias = "flags")]
+    pub markers: Vec<Marker>,
+}
+
+/// A caveat on a scenario's figures (written as `errors`, `client-bound` in report.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Marker {
+    /// Some response had an unexpected status or length, or a connection failed.
+    Errors,
+    /// A window's client cores were over [`CLIENT_BOUND_SHARE`] busy: its requests/s is a
+    /// lower bound, not a ranking.
+    ClientBound,
+}
+
+impl Marker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Marker::Errors => "errors",
+            Marker::ClientBound => "client-bound",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,22 +177,22 @@ impl Summary {
 impl ScenarioReport {
     pub fn from_runs(name: &str, runs: Vec<Run>) -> Self {
         let summary = Summary::of(&runs);
-        let mut flags = Vec::new();
+        let mut markers = Vec::new();
         if runs.iter().any(|r| r.errors.total() > 0) {
-            flags.push("errors".to_owned());
+            markers.push(Marker::Errors);
         }
         if runs
             .iter()
             .any(|r| r.client_busy_share.is_some_and(|s| s > CLIENT_BOUND_SHARE))
         {
-            flags.push("client-bound".to_owned());
+            markers.push(Marker::ClientBound);
         }
         Self {
             name: name.to_owned(),
             skipped: None,
             runs,
             summary,
-            flags,
+            markers,
         }
     }
 }
@@ -241,7 +264,7 @@ pub(crate) mod tests {
                 kernel: "6.1".into(),
                 os: "Linux".into(),
             },
-            flags: Flags {
+            options: RunOptions {
                 backends: vec!["axum".into()],
                 scenarios: vec!["plaintext".into()],
                 duration_secs: 3.0,
@@ -304,11 +327,11 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn flags_mark_errors_and_client_bound_runs() {
+    fn markers_flag_errors_and_client_bound_runs() {
         let mut busy = run(10.0);
         busy.client_busy_share = Some(0.95);
         busy.errors.status = 2;
         let scenario = ScenarioReport::from_runs("json", vec![busy, run(11.0)]);
-        assert_eq!(scenario.flags, ["errors", "client-bound"]);
+        assert_eq!(scenario.markers, [Marker::Errors, Marker::ClientBound]);
     }
 }

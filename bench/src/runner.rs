@@ -3,20 +3,19 @@
 //! same connections, stop it with SIGTERM, and write the report after each backend.
 //! With `--url`, the same against a server someone else started (loopback only).
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::backend_process::BackendProcess;
 use crate::loadgen::{self, LoadSpec};
 use crate::procfs;
-use crate::report::{BackendReport, Flags, Percentiles, Report, Run, SCHEMA, ScenarioReport};
+use crate::report::{BackendReport, Percentiles, Report, Run, RunOptions, SCHEMA, ScenarioReport};
 use crate::scenarios::{Scenario, Workload};
-use crate::{client, info, verify};
+use crate::{info, workloads};
 
 /// Time allowed for starting, preparing and stopping one backend, for the estimate.
 const PER_BACKEND_OVERHEAD: Duration = Duration::from_secs(3);
@@ -53,8 +52,8 @@ impl Options {
         per_target * u32::try_from(targets).unwrap_or(1)
     }
 
-    fn flags(&self) -> Flags {
-        Flags {
+    fn recorded(&self) -> RunOptions {
+        RunOptions {
             backends: self.backends.clone(),
             scenarios: self.scenarios.iter().map(|s| s.name().to_owned()).collect(),
             duration_secs: self.duration.as_secs_f64(),
@@ -86,7 +85,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
         created_utc: now_rfc3339(),
         git_revision: info::git_revision(),
         machine: procfs::machine(),
-        flags: options.flags(),
+        options: options.recorded(),
         versions: info::versions(),
         backends: Vec::new(),
     };
@@ -175,7 +174,7 @@ fn measure_backend(
     tag: &str,
 ) -> BackendReport {
     progress.set_message(format!("{name}: starting"));
-    let mut report = match Server::start(name, &options.server_cpus) {
+    let mut report = match BackendProcess::start(name, &options.server_cpus) {
         Ok(mut server) => {
             let mut report =
                 measure_target(options, name, server.addr, Some(server.pid), progress, tag);
@@ -220,7 +219,7 @@ fn measure_target(
         Ok(runtime) => runtime,
         Err(e) => return empty_backend(name, Some(format!("tokio: {e}"))),
     };
-    let workloads = runtime.block_on(verify::prepare(addr, &options.scenarios, tag));
+    let workloads = runtime.block_on(workloads::prepare(addr, &options.scenarios, tag));
     let failures: Vec<String> = workloads
         .iter()
         .filter_map(|(s, w)| w.as_ref().err().map(|e| format!("{}: {e}", s.name())))
@@ -237,7 +236,7 @@ fn measure_target(
                 skipped: Some(why),
                 runs: Vec::new(),
                 summary: None,
-                flags: Vec::new(),
+                markers: Vec::new(),
             },
             Ok(workload) => {
                 let runs =
@@ -353,137 +352,6 @@ fn wait_until_idle(pid: u32) {
             (Some(a), Some(b)) if b.saturating_sub(a) <= STEP / 10 => return,
             (None, _) | (_, None) => return,
             _ => before = now,
-        }
-    }
-}
-
-/// A backend process started for the benchmark.
-struct Server {
-    child: Child,
-    pid: u32,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(name: &str, cpus: &[usize]) -> Result<Self, String> {
-        let binary = info::binary(name);
-        let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-        let log =
-            std::fs::File::create(dir.path().join("stderr.log")).map_err(|e| e.to_string())?;
-        let list = cpus
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        // taskset (util-linux) pins the process before it starts any thread.
-        let mut command = Command::new("taskset");
-        command.args(["-c", &list]).arg(&binary);
-        command
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--quiet",
-                "--workers",
-                &cpus.len().max(1).to_string(),
-            ])
-            .arg("--database")
-            .arg(dir.path().join("site.db"))
-            .env_remove("SITEBENCH_ADMIN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log);
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("cannot start taskset {}: {e}", binary.display()))?;
-        let pid = child.id();
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let mut server = Self {
-            child,
-            pid,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            _dir: dir,
-        };
-        let line = rx.recv_timeout(Duration::from_secs(15)).unwrap_or_default();
-        let addr = line
-            .trim()
-            .rsplit_once("listening on http://")
-            .and_then(|(_, a)| a.parse::<SocketAddr>().ok())
-            .ok_or_else(|| {
-                let log = std::fs::read_to_string(server._dir.path().join("stderr.log"))
-                    .unwrap_or_default();
-                format!(
-                    "backend-{name} did not announce its port (stdout {line:?}, stderr {:?})",
-                    log.trim()
-                )
-            });
-        let addr = match addr {
-            Ok(addr) => addr,
-            Err(e) => {
-                server.stop();
-                return Err(e);
-            }
-        };
-        server.addr = addr;
-        server.wait_healthy()?;
-        Ok(server)
-    }
-
-    fn wait_healthy(&self) -> Result<(), String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
-        let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", self.addr);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok((response, _)) = runtime.block_on(client::send(self.addr, request.as_bytes()))
-                && response.status == 200
-            {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{} never answered /healthz with 200", self.addr));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// SIGTERM, then wait up to 10 s; true when it exited with status 0.
-    fn stop(&mut self) -> bool {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => return status.success(),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                _ => {
-                    let _ = self.child.kill();
-                    let _ = self.child.wait();
-                    return false;
-                }
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
         }
     }
 }

@@ -74,16 +74,7 @@ pub fn parse(
     body: Result<Bytes, BodyError>,
 ) -> Result<Credentials, SiteError> {
     let kind = body_kind(headers)?;
-    let body = match body {
-        Ok(body) if body.len() > BODY_LIMIT => return Err(SiteError::ContentTooLarge),
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => return Err(SiteError::ContentTooLarge),
-        Err(BodyError::Unreadable) => {
-            return Err(SiteError::MalformedBody(
-                "The request body could not be read.".into(),
-            ));
-        }
-    };
+    let body = within_limit(body)?;
     let (username, password) = match kind {
         BodyKind::Form => parse_form(&body)?,
         BodyKind::Json => parse_json(&body)?,
@@ -93,6 +84,19 @@ pub fn parse(
         password,
         kind,
     })
+}
+
+/// The whole body, if it arrived and fits [`BODY_LIMIT`] (`413` otherwise, `400` when it
+/// could not be read). Every POST route's body passes here, `/logout`'s too.
+pub fn within_limit(body: Result<Bytes, BodyError>) -> Result<Bytes, SiteError> {
+    match body {
+        Ok(body) if body.len() > BODY_LIMIT => Err(SiteError::ContentTooLarge),
+        Ok(body) => Ok(body),
+        Err(BodyError::TooLarge) => Err(SiteError::ContentTooLarge),
+        Err(BodyError::Unreadable) => Err(SiteError::MalformedBody(
+            "The request body could not be read.".into(),
+        )),
+    }
 }
 
 #[derive(Deserialize)]

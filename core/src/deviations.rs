@@ -5,9 +5,6 @@
 /// One declared, tested departure from the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Deviation {
-    /// An extension method such as `BREW` is answered `400` by the framework before any
-    /// application code runs, instead of `501`.
-    ExtensionMethodAnswered400,
     /// A missing or duplicate `Host` header is answered with the framework's own bare `400`
     /// (no problem body, no `Server` header) while the request head is parsed.
     HostRefusedByFramework,

@@ -1,7 +1,8 @@
 //! `site-core`: everything the sitebench site does, written once and shared by every backend.
 //! It depends on no web framework and speaks the `http` crate's types: a backend extracts what
 //! a route needs, calls the matching `Site` method, and converts the `Reply` it gets back.
-//! See `../shared/SITE.md` for the contract this crate implements.
+//! The contract this crate implements is `docs/SITE.md`; the black-box suite that checks it
+//! against any server is the `site-conformance` crate beside this one.
 
 pub mod access_log;
 pub mod admission;
@@ -24,13 +25,10 @@ pub mod storage;
 pub mod throttle;
 pub mod users;
 
-#[cfg(feature = "conformance")]
-pub mod conformance;
-
 pub use cli::Config;
 pub use credentials::{BODY_LIMIT, BodyError};
 pub use deviations::Deviation;
 pub use errors::{Allow, SiteError};
 pub use reply::Reply;
-pub use server::{Ready, ServeFn, Shutdown};
+pub use server::{Backend, Ready, ServeFn, Shutdown};
 pub use site::{Exchange, Site};

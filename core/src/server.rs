@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::cli::{self, Config};
+use crate::deviations::Deviation;
 use crate::site::Site;
 
 /// How long in-flight requests may take to finish once shutdown starts.
@@ -23,6 +24,19 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// resolves, then drains for at most `GRACE`. It builds its framework's runtime with
 /// `workers` threads, calls `ready` once it accepts connections, and blocks until done.
 pub type ServeFn = fn(TcpListener, Site, Shutdown, Ready) -> std::io::Result<()>;
+
+/// A backend as the code that runs it sees it. Each `backend-<name>` crate exports one as
+/// `BACKEND`, which its binary and its conformance tests read, so its name and deviations are
+/// written once.
+#[derive(Debug, Clone, Copy)]
+pub struct Backend {
+    /// `axum`: the crate is `backend-axum`, the header `Server: sitebench-axum`.
+    pub name: &'static str,
+    pub serve: ServeFn,
+    /// The lines of SITE.md this framework makes impossible, each with its source in the
+    /// backend's `DEVIATIONS` comment.
+    pub deviations: &'static [Deviation],
+}
 
 /// Told by a backend once it accepts connections, with the address it listens on. The
 /// start-up line is printed then (and `spawn` returns then), so a client that reads it can
@@ -97,7 +111,8 @@ pub fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
 /// The whole life of a backend binary. Start-up failures print one line and exit 2, before
 /// anything is written: flags are checked first, the port is bound before the database is
 /// created.
-pub fn main(backend: &'static str, serve: ServeFn) -> ExitCode {
+pub fn main(backend: &'static Backend) -> ExitCode {
+    let Backend { name, serve, .. } = *backend;
     let config = match Config::from_command_line() {
         Ok(config) => config,
         Err(exit) => return exit,
@@ -106,19 +121,19 @@ pub fn main(backend: &'static str, serve: ServeFn) -> ExitCode {
         Ok(listener) => listener,
         Err(message) => return cli::fail(&message),
     };
-    let site = match Site::open(config, backend) {
+    let site = match Site::open(config, name) {
         Ok(site) => site,
         Err(message) => return cli::fail(&format!("error: {message}")),
     };
     let announce = Ready::new(move |addr| {
         let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "sitebench-{backend} listening on http://{addr}");
+        let _ = writeln!(stdout, "sitebench-{name} listening on http://{addr}");
         let _ = stdout.flush();
     });
     match serve(listener, site, Shutdown::on_signal(), announce) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: sitebench-{backend}: {e}");
+            eprintln!("error: sitebench-{name}: {e}");
             ExitCode::FAILURE
         }
     }

@@ -142,7 +142,7 @@ impl Site {
 
     /// `GET /hello?name=...`
     pub fn hello(&self, query: Option<&str>, request: &HeaderMap) -> Reply {
-        self.answer(request, || {
+        answer(request, || {
             let pairs = credentials::form_pairs(query.unwrap_or("").as_bytes())
                 .map_err(|_| SiteError::BadQuery("The query string is not valid UTF-8."))?;
             let mut names = pairs
@@ -170,7 +170,7 @@ impl Site {
 
     /// `POST /users`: sign-up.
     pub async fn sign_up(&self, request: &HeaderMap, body: Result<Bytes, BodyError>) -> Reply {
-        let outcome = async {
+        answer_later(request, async {
             admission::same_origin_post(request)?;
             let form = credentials::parse(request, body)?;
             let (username, password) = users::parse_sign_up(&form.username, &form.password)
@@ -193,15 +193,13 @@ impl Site {
                     created
                 }
             })
-        };
-        outcome
-            .await
-            .unwrap_or_else(|e: SiteError| e.render(request))
+        })
+        .await
     }
 
     /// `GET /users/{username}`
     pub async fn user(&self, username: &str, request: &HeaderMap) -> Reply {
-        let outcome = async {
+        answer_later(request, async {
             let name = Username::parse(username).map_err(|_| SiteError::NotFound)?;
             let stored = self
                 .0
@@ -219,15 +217,13 @@ impl Site {
             } else {
                 reply::json(StatusCode::OK, &user)
             })
-        };
-        outcome
-            .await
-            .unwrap_or_else(|e: SiteError| e.render(request))
+        })
+        .await
     }
 
     /// `POST /login`
     pub async fn login(&self, request: &HeaderMap, body: Result<Bytes, BodyError>) -> Reply {
-        let outcome = async {
+        answer_later(request, async {
             admission::same_origin_post(request)?;
             let form = credentials::parse(request, body)?;
             let key = form.username.to_ascii_lowercase();
@@ -272,28 +268,15 @@ impl Site {
                 HeaderValue::from_static("no-store"),
             );
             Ok(response)
-        };
-        outcome
-            .await
-            .unwrap_or_else(|e: SiteError| e.render(request))
+        })
+        .await
     }
 
     /// `POST /logout`: idempotent; the body is ignored but still limited.
     pub async fn logout(&self, request: &HeaderMap, body: Result<Bytes, BodyError>) -> Reply {
-        let outcome = async {
+        answer_later(request, async {
             admission::same_origin_post(request)?;
-            match body {
-                Err(BodyError::TooLarge) => return Err(SiteError::ContentTooLarge),
-                Ok(b) if b.len() > credentials::BODY_LIMIT => {
-                    return Err(SiteError::ContentTooLarge);
-                }
-                Err(BodyError::Unreadable) => {
-                    return Err(SiteError::MalformedBody(
-                        "The request body could not be read.".into(),
-                    ));
-                }
-                Ok(_) => {}
-            }
+            credentials::within_limit(body)?;
             if let Some(token) = SessionToken::from_request(request) {
                 self.0.storage.delete_session(token.digest()).await?;
             }
@@ -306,15 +289,13 @@ impl Site {
                 sessions::clear_cookie(self.0.secure_cookies),
             );
             Ok(response)
-        };
-        outcome
-            .await
-            .unwrap_or_else(|e: SiteError| e.render(request))
+        })
+        .await
     }
 
     /// `GET /me`
     pub async fn me(&self, request: &HeaderMap) -> Reply {
-        let outcome = async {
+        answer_later(request, async {
             let username = self.session_user(request).await?;
             let admin = self.is_admin(&username);
             Ok(if prefers_html(request) {
@@ -332,15 +313,13 @@ impl Site {
                     },
                 )
             })
-        };
-        outcome
-            .await
-            .unwrap_or_else(|e: SiteError| e.render(request))
+        })
+        .await
     }
 
     /// `GET /admin`: JSON only.
     pub async fn admin(&self, request: &HeaderMap) -> Reply {
-        let outcome = async {
+        answer_later(request, async {
             let username = self.session_user(request).await?;
             if !self.is_admin(&username) {
                 return Err(SiteError::NotAdmin);
@@ -354,15 +333,13 @@ impl Site {
                 .map(|(name, created_at)| self.user_view(name, created_at))
                 .collect();
             Ok(reply::json(StatusCode::OK, &UserList { users }))
-        };
-        outcome
-            .await
-            .unwrap_or_else(|e: SiteError| e.render(request))
+        })
+        .await
     }
 
     /// `GET /status/{code}`
     pub fn status(&self, code: &str, request: &HeaderMap) -> Reply {
-        self.answer(request, || {
+        answer(request, || {
             let status = match StatusRequest::parse(code) {
                 StatusRequest::Final(status) => status,
                 StatusRequest::Informational(_) => return Err(SiteError::InformationalStatus),
@@ -447,14 +424,6 @@ impl Site {
     }
 
     // ----- helpers ---------------------------------------------------------------------
-
-    fn answer(
-        &self,
-        request: &HeaderMap,
-        route: impl FnOnce() -> Result<Reply, SiteError>,
-    ) -> Reply {
-        route().unwrap_or_else(|e| e.render(request))
-    }
 
     fn is_admin(&self, username: &str) -> bool {
         self.0.admins.contains(&username.to_ascii_lowercase())
@@ -549,6 +518,20 @@ impl Exchange {
         }
         SiteError::Panicked.render(&accept)
     }
+}
+
+/// A route's outcome as the response: an error is rendered as the request prefers (problem
+/// JSON or HTML). The one way every route ends; [`answer_later`] is the same for async routes.
+fn answer(request: &HeaderMap, route: impl FnOnce() -> Result<Reply, SiteError>) -> Reply {
+    route().unwrap_or_else(|e| e.render(request))
+}
+
+async fn answer_later(
+    request: &HeaderMap,
+    route: impl Future<Output = Result<Reply, SiteError>>,
+) -> Reply {
+    let outcome = route.await;
+    answer(request, || outcome)
 }
 
 fn add_status_headers(status: StatusCode, headers: &mut HeaderMap) {

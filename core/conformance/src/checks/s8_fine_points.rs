@@ -11,13 +11,8 @@ use super::{
     cookie, creds, fresh_name, fresh_password, get_with_session, log_in, new_session, new_user,
     random_text, sign_up,
 };
-use crate::conformance::client::{Ctx, FORM, Resp, form, get_request};
-use crate::conformance::fail::CheckResult;
-
-in_section!("8": order_415_before_413, order_413_before_400, order_400_before_422, order_422_before_409,
-    order_login_checks_before_401, field_given_twice_is_400, one_error_entry_per_broken_rule, fallback_claims_every_path,
-    empty_segment_404, routes_claim_their_paths_as_sent, throttle_ignores_case, throttle_429_is_not_a_failure, throttle_cleared_by_success,
-    empty_responses_content_length, logout_ignores_body);
+use crate::client::{Ctx, FORM, Resp, form, get_request};
+use crate::fail::CheckResult;
 
 use super::s7_robustness::oversized_post;
 
@@ -313,7 +308,7 @@ pub(crate) async fn empty_responses_content_length(cx: &Ctx) -> CheckResult {
         ("username", &fresh_name("cl")),
         ("password", &fresh_password()),
     ]);
-    let request = crate::conformance::client::post_request(ep, "/users", FORM, body.as_bytes());
+    let request = crate::client::post_request(ep, "/users", FORM, body.as_bytes());
     let resp = cx.raw_resp(ep, &request).await?;
     resp.status(303)?;
     zero(&resp)?;

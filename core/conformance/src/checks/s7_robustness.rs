@@ -6,19 +6,12 @@ use std::time::{Duration, Instant};
 use http::Method;
 
 use super::{
-    Deviation, cookie, creds, fresh_name, fresh_password, get_with_session, join_all, log_in,
-    new_session, new_user, padded_json, post_in_background, still_serving,
+    cookie, creds, fresh_name, fresh_password, get_with_session, join_all, log_in, new_session,
+    new_user, padded_json, post_in_background, still_serving,
 };
-use crate::conformance::client::{Ctx, FORM, RawConn, Reply, Resp, form, post_request};
-use crate::conformance::fail::CheckResult;
-
-in_section!("7": csrf_cross_site_post_403, csrf_same_site_post_allowed, csrf_foreign_origin_403,
-    csrf_matching_origin_allowed, csrf_origin_port_compared, csrf_does_not_affect_get, host_header_required,
-    host_header_twice_400, http10_needs_no_host, slow_request_header_closed, bad_request_line_rejected,
-    bad_header_syntax_rejected, bad_content_length_rejected, bad_chunk_size_rejected, too_many_headers_431,
-    too_large_header_431, long_request_target_414, body_limit_announced_413, body_limit_chunked_413,
-    chunked_body_within_limit_accepted, body_limit_on_login_and_logout, abuse_leaves_others_served,
-    abuse_loses_no_signup);
+use crate::Deviation;
+use crate::client::{Ctx, FORM, RawConn, Reply, Resp, form, post_request};
+use crate::fail::CheckResult;
 
 /// A `POST` of `size` bytes, written while the answer is read; conventions checked.
 pub(crate) async fn oversized_post(
@@ -310,7 +303,7 @@ pub(crate) async fn slow_request_header_closed(cx: &Ctx) -> CheckResult {
     );
     let closed = |mut conn: RawConn| async move {
         let leftover = conn.wait_closed(limit).await?;
-        Ok::<_, crate::conformance::fail::Failure>((started.elapsed(), leftover))
+        Ok::<_, crate::fail::Failure>((started.elapsed(), leftover))
     };
     let others = async {
         for _ in 0..4 {
@@ -322,7 +315,7 @@ pub(crate) async fn slow_request_header_closed(cx: &Ctx) -> CheckResult {
                 "other clients must be served while slow ones wait"
             );
         }
-        Ok::<_, crate::conformance::fail::Failure>(())
+        Ok::<_, crate::fail::Failure>(())
     };
     if cx
         .target
@@ -337,7 +330,7 @@ pub(crate) async fn slow_request_header_closed(cx: &Ctx) -> CheckResult {
                 "the declared deviation NoHeaderReadTimeout expects the slow connection to stay open, but it was closed after {:?} (drop the deviation if the framework now times out)",
                 started.elapsed()
             );
-            Ok::<_, crate::conformance::fail::Failure>(())
+            Ok::<_, crate::fail::Failure>(())
         };
         let (a, b, c) = tokio::join!(open_after(partial), open_after(trickle), others);
         a?;

@@ -5,18 +5,9 @@ use std::time::{Duration, SystemTime};
 use http::Method;
 
 use super::{expect_405, fresh_name, still_serving};
-use crate::conformance::client::{Ctx, Endpoint, RawConn, Resp, get_request};
-use crate::conformance::expect::{
-    HTML, PROBLEM_JSON, contains_escaped, imf_fixdate, unix, unix_now,
-};
-use crate::conformance::fail::CheckResult;
-
-in_section!("1": server_header_names_backend, date_header_is_imf_fixdate, bodies_have_type_and_length,
-    text_types_carry_utf8_charset, head_matches_get_dynamic, head_matches_get_static, head_matches_get_errors,
-    head_sends_no_body_on_wire, errors_are_problem_details, framework_errors_are_problem_details,
-    error_html_when_accept_prefers_html, error_html_escapes_detail, accept_absent_gives_json,
-    accept_html_gives_html, accept_tie_goes_to_json, accept_higher_json_q_gives_json, accept_q_values_pick_html,
-    accept_most_specific_range_wins, accept_unrelated_types_give_json, panic_gives_500_and_server_survives);
+use crate::client::{Ctx, Endpoint, RawConn, Resp, get_request};
+use crate::expect::{HTML, PROBLEM_JSON, contains_escaped, imf_fixdate, unix, unix_now};
+use crate::fail::CheckResult;
 
 /// `Server: sitebench-<backend>` on successes, errors, framework errors.
 pub(crate) async fn server_header_names_backend(cx: &Ctx) -> CheckResult {
@@ -329,7 +320,7 @@ pub(crate) async fn error_html_escapes_detail(cx: &Ctx) -> CheckResult {
         );
         let problem = json.problem(json.status, None)?;
         let html = cx.get_accept(path, "text/html").await?;
-        let title = crate::conformance::expect::ordered_object(&json.body)?
+        let title = crate::expect::ordered_object(&json.body)?
             .into_iter()
             .find(|(k, _)| k == "title")
             .and_then(|(_, v)| v.as_str().map(str::to_owned))

@@ -30,7 +30,6 @@ use rand::Rng as _;
 use serde_json::{Value, json};
 
 use super::ADMIN_PASSWORD;
-use super::Deviation;
 use super::client::{Ctx, Endpoint, Resp};
 use super::fail::{CheckResult, Failure};
 
@@ -199,25 +198,8 @@ pub(crate) async fn still_serving(cx: &Ctx) -> CheckResult {
     still_serving_at(cx, &cx.main).await
 }
 
-/// A method other than GET, HEAD and POST: `501` (or the declared deviation).
-pub(crate) fn expect_not_implemented(cx: &Ctx, resp: &Resp, extension: bool) -> CheckResult {
-    if extension
-        && cx
-            .target
-            .deviations
-            .contains(&Deviation::ExtensionMethodAnswered400)
-    {
-        ensure!(
-            resp.status == 400,
-            "{}: the declared deviation ExtensionMethodAnswered400 expects 400, got {} (drop the deviation if the framework now answers 501)",
-            resp.what,
-            resp.excerpt()
-        );
-        if !resp.head {
-            resp.problem(400, Some("Bad Request"))?;
-        }
-        return Ok(());
-    }
+/// A method other than GET, HEAD and POST: `501`.
+pub(crate) fn expect_not_implemented(resp: &Resp) -> CheckResult {
     if resp.head {
         resp.status(501)?;
     } else {

@@ -28,14 +28,14 @@ pub(crate) type CheckResult<T = ()> = Result<T, Failure>;
 /// Returns a `Failure::Fail` with a formatted message.
 macro_rules! fail {
     ($($arg:tt)+) => {
-        return Err($crate::conformance::fail::Failure::Fail(format!($($arg)+)))
+        return Err($crate::fail::Failure::Fail(format!($($arg)+)))
     };
 }
 
 /// Returns a `Failure::Skip` with a formatted reason.
 macro_rules! skip {
     ($($arg:tt)+) => {
-        return Err($crate::conformance::fail::Failure::Skip(format!($($arg)+)))
+        return Err($crate::fail::Failure::Skip(format!($($arg)+)))
     };
 }
 

@@ -1,7 +1,8 @@
-//! Verification before timing, as TechEmpower does: every request a scenario will send is
-//! sent once and its answer checked against the site contract (status, content type, body);
-//! the body length seen becomes the length every timed response must have. Also prepares
-//! what the scenarios need (a user, a session cookie, the home page's ETag).
+//! Each scenario's workload, prepared and verified before it is timed: what the scenarios
+//! need is made first (a user, a session cookie, the home page's ETag), then, as TechEmpower
+//! does, every request a scenario will send is sent once and its answer checked against the
+//! site contract (status, content type, body); the body length seen becomes the length every
+//! timed response must have.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

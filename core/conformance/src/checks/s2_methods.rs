@@ -3,12 +3,8 @@
 use http::Method;
 
 use super::{expect_405, expect_not_implemented, fresh_name};
-use crate::conformance::client::{Ctx, get_request};
-use crate::conformance::fail::CheckResult;
-
-in_section!("2": get_routes_answer_405_to_post, post_routes_answer_405_to_get, post_routes_answer_405_to_head,
-    put_is_501, delete_is_501, patch_is_501, options_is_501, trace_is_501, extension_method_is_501,
-    lowercase_method_is_501);
+use crate::client::{Ctx, get_request};
+use crate::fail::CheckResult;
 
 /// Every GET route of section 4.
 const GET_ROUTES: &[&str] = &[
@@ -50,12 +46,12 @@ pub(crate) async fn post_routes_answer_405_to_head(cx: &Ctx) -> CheckResult {
     Ok(())
 }
 
-async fn not_implemented(cx: &Ctx, method: &str, paths: &[&str], extension: bool) -> CheckResult {
+async fn not_implemented(cx: &Ctx, method: &str, paths: &[&str]) -> CheckResult {
     let method = Method::from_bytes(method.as_bytes())
-        .map_err(|e| crate::conformance::fail::Failure::fail(format!("{e}")))?;
+        .map_err(|e| crate::fail::Failure::fail(format!("{e}")))?;
     for path in paths {
         let resp = cx.send(cx.req(method.clone(), path)).await?;
-        expect_not_implemented(cx, &resp, extension)?;
+        expect_not_implemented(&resp)?;
     }
     Ok(())
 }
@@ -72,7 +68,6 @@ pub(crate) async fn put_is_501(cx: &Ctx) -> CheckResult {
             "/nothing-here",
             "/style.css",
         ],
-        false,
     )
     .await
 }
@@ -89,7 +84,6 @@ pub(crate) async fn delete_is_501(cx: &Ctx) -> CheckResult {
             "/index.html",
             "/nothing-here",
         ],
-        false,
     )
     .await
 }
@@ -99,7 +93,6 @@ pub(crate) async fn patch_is_501(cx: &Ctx) -> CheckResult {
         cx,
         "PATCH",
         &["/users", "/admin", "/guide/", "/nothing-here"],
-        false,
     )
     .await
 }
@@ -109,19 +102,18 @@ pub(crate) async fn options_is_501(cx: &Ctx) -> CheckResult {
         cx,
         "OPTIONS",
         &["/", "/users", "/login", "/plaintext", "/nothing-here"],
-        false,
     )
     .await
 }
 
 pub(crate) async fn trace_is_501(cx: &Ctx) -> CheckResult {
-    not_implemented(cx, "TRACE", &["/", "/healthz"], false).await
+    not_implemented(cx, "TRACE", &["/", "/healthz"]).await
 }
 
 /// Methods nobody registered (`BREW`, `FOO`).
 pub(crate) async fn extension_method_is_501(cx: &Ctx) -> CheckResult {
-    not_implemented(cx, "BREW", &["/", "/teapot", "/users"], true).await?;
-    not_implemented(cx, "FOO", &["/plaintext", "/nothing-here"], true).await
+    not_implemented(cx, "BREW", &["/", "/teapot", "/users"]).await?;
+    not_implemented(cx, "FOO", &["/plaintext", "/nothing-here"]).await
 }
 
 /// Methods are case-sensitive: `get` is not `GET`.
@@ -133,7 +125,7 @@ pub(crate) async fn lowercase_method_is_501(cx: &Ctx) -> CheckResult {
                 get_request(&cx.main, method, path, &[]).as_bytes(),
             )
             .await?;
-        expect_not_implemented(cx, &resp, true)?;
+        expect_not_implemented(&resp)?;
     }
     Ok(())
 }

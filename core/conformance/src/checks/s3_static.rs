@@ -6,22 +6,10 @@ use std::path::Path;
 use http::Method;
 
 use super::{expect_405, random_text, still_serving, still_serving_at};
-use crate::conformance::client::{Ctx, Endpoint, RawConn, Resp, get_request};
-use crate::conformance::expect::{HTML, fmt_date, from_unix, imf_fixdate, unix, unix_now};
-use crate::conformance::fail::{CheckResult, Failure};
-use crate::conformance::fixture::{FIXTURE_FILES, FIXTURE_MTIME, OUTSIDE_MARKER};
-
-in_section!("3": home_page_is_html, index_html_same_as_home, root_files_exist, home_links_every_demo, home_has_forms,
-    guide_explains_get_and_post, static_dir_serves_disk_files, static_dir_sees_changes_without_restart,
-    static_dir_sees_new_and_deleted_files, segments_percent_decoded_once, dot_segments_404, dotfiles_404,
-    encoded_separators_404, colon_and_nul_404, overlong_name_404, trailing_slash_on_file_404, directory_index_served,
-    directory_without_slash_redirects, directory_redirect_keeps_query, missing_file_404, symlink_out_of_root_404,
-    odd_paths_never_500, content_types_by_extension, last_modified_is_imf_fixdate, last_modified_is_file_mtime,
-    etag_is_strong_and_stable, etag_follows_content_not_mtime, cache_control_no_cache, if_none_match_exact_304,
-    if_none_match_weak_304, if_none_match_list_304, if_none_match_star_304, if_none_match_mismatch_200,
-    if_none_match_overrides_if_modified_since, if_modified_since_at_304, if_modified_since_after_304,
-    if_modified_since_before_200, if_modified_since_garbage_ignored, not_modified_headers, head_conditional_304,
-    range_ignored, post_on_static_405);
+use crate::client::{Ctx, Endpoint, RawConn, Resp, get_request};
+use crate::expect::{HTML, fmt_date, from_unix, imf_fixdate, unix, unix_now};
+use crate::fail::{CheckResult, Failure};
+use crate::fixture::{FIXTURE_FILES, FIXTURE_MTIME, OUTSIDE_MARKER};
 
 /// The bytes of a fixture file.
 fn fixture(name: &str) -> CheckResult<&'static [u8]> {
@@ -444,7 +432,7 @@ pub(crate) async fn encoded_separators_404(cx: &Ctx) -> CheckResult {
             get_request(&cx.main, "GET", "/guide\\index.html", &[]).as_bytes(),
         )
         .await?;
-    if let crate::conformance::client::Reply::Response(resp) = resp {
+    if let crate::client::Reply::Response(resp) = resp {
         resp.status_in(&[400, 404])?;
     }
     if let Ok((ep, _)) = static_dir(cx).await {
@@ -661,7 +649,7 @@ pub(crate) async fn odd_paths_never_500(cx: &Ctx) -> CheckResult {
             let reply = cx
                 .raw(&ep, get_request(&ep, "GET", target, &[]).as_bytes())
                 .await?;
-            if let crate::conformance::client::Reply::Response(resp) = reply {
+            if let crate::client::Reply::Response(resp) = reply {
                 ensure!(
                     (400..500).contains(&resp.status),
                     "GET {target}: expected a 4xx (404 for a path that cannot be served), got {}",

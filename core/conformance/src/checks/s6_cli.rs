@@ -4,19 +4,11 @@ use std::time::Duration;
 
 use super::s4_routes::user_doc;
 use super::{fresh_name, fresh_password, log_in_at, session_token, sign_up_at};
-use crate::conformance::client::{Ctx, Endpoint, RawConn, post_request};
-use crate::conformance::expect::unix_now;
-use crate::conformance::fail::{CheckResult, Failure};
-use crate::conformance::fixture::write_static_fixture;
-use crate::conformance::process::{
-    Proc, SIGINT, SIGTERM, binary, dir_names, parse_startup_line, workdir,
-};
-
-in_section!("6": cli_prints_startup_line, cli_bind_flag, cli_access_log_is_clf, cli_quiet_silences_log, cli_env_switches,
-    cli_env_port, cli_flag_beats_env, cli_env_admin_list, cli_admin_ignores_case, cli_secure_cookies, cli_static_dir_flag,
-    cli_workers_flag, cli_sigterm_finishes_in_flight_request, cli_sigterm_closes_idle_connections, cli_sigint_exits_zero,
-    cli_rejects_bad_flag_value, cli_rejects_unknown_flag, cli_rejects_missing_static_dir, cli_rejects_unusable_database,
-    cli_rejects_port_in_use, cli_rejects_bad_env_value);
+use crate::client::{Ctx, Endpoint, RawConn, post_request};
+use crate::expect::unix_now;
+use crate::fail::{CheckResult, Failure};
+use crate::fixture::write_static_fixture;
+use crate::process::{Proc, SIGINT, SIGTERM, binary, dir_names, parse_startup_line, workdir};
 
 /// Starts the binary with `--port 0` plus `args` in a fresh directory.
 async fn start(
@@ -145,8 +137,7 @@ fn parse_clf(line: &str) -> Result<(i64, String, u16, String), String> {
     };
     let offset = sign * (num(22..24)? * 3600 + num(24..26)? * 60);
     let iso = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z");
-    let local =
-        crate::conformance::expect::rfc3339_utc(&iso).ok_or(format!("bad date in [{stamp}]"))?;
+    let local = crate::expect::rfc3339_utc(&iso).ok_or(format!("bad date in [{stamp}]"))?;
     let status: u16 = status
         .parse()
         .map_err(|_| format!("bad status {status:?}"))?;

@@ -8,18 +8,9 @@ use super::{
     admin_session, cookie, creds, fresh_name, fresh_password, get_with_session, new_session,
     new_user, random_text, sign_up,
 };
-use crate::conformance::client::{Ctx, FORM, Resp};
-use crate::conformance::expect::{HTML, JSON, contains_escaped};
-use crate::conformance::fail::CheckResult;
-
-in_section!("4": hello_defaults_to_world, hello_greets_name, hello_decodes_query, hello_escapes_name,
-    hello_rejects_empty_name, hello_name_length_limit, hello_rejects_name_twice, user_profile_json,
-    user_profile_case_insensitive, user_profile_unknown_404, user_profile_html_when_preferred, logout_json_204,
-    logout_form_303, logout_deletes_session_server_side, logout_is_idempotent, me_json, me_html_when_preferred,
-    me_requires_session, me_rejects_unknown_session, me_rejects_altered_session, admin_requires_session,
-    admin_forbids_non_admin, admin_lists_users, admin_lists_first_100_by_name, admin_answers_json_even_for_html,
-    teapot_418, plaintext_exact, json_exact, healthz_ok, openapi_lists_every_route,
-    openapi_documents_bodies_and_problems, openapi_is_stable, unauthorized_carries_www_authenticate);
+use crate::client::{Ctx, FORM, Resp};
+use crate::expect::{HTML, JSON, contains_escaped};
+use crate::fail::CheckResult;
 
 const REALM: &str = "Cookie realm=\"sitebench\"";
 

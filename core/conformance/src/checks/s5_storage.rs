@@ -5,13 +5,9 @@ use std::time::{Duration, Instant};
 
 use super::s4_routes::user_doc;
 use super::{creds, fresh_name, fresh_password, log_in_at, sign_up_at};
-use crate::conformance::client::{Ctx, Endpoint, FORM, form};
-use crate::conformance::fail::CheckResult;
-use crate::conformance::process::{Proc, binary, database_bytes, dir_names, workdir};
-
-in_section!("5": database_created_in_working_directory, database_uses_wal, database_memory_works, signup_survives_kill_9,
-    passwords_stored_as_argon2id_default_cost, session_token_not_stored_in_clear, overlong_password_rejected_before_hashing,
-    admins_from_repeated_flag);
+use crate::client::{Ctx, Endpoint, FORM, form};
+use crate::fail::CheckResult;
+use crate::process::{Proc, binary, database_bytes, dir_names, workdir};
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)

@@ -1,7 +1,6 @@
 //! The conformance suite can fail: a tiny hyper server answers `/plaintext`, `/healthz` and
 //! `/teapot` per SITE.md, and with one rule broken at a time the checks of that rule fail
 //! while the others still pass. Checks needing what this target lacks are skipped.
-#![cfg(feature = "conformance")]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,7 +12,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use site_core::conformance::{Outcome, Target, run_check_by_name};
+use site_conformance::{Outcome, Target, run_check_by_name};
 
 /// Which rule the server gets wrong.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -4,10 +4,11 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{Deviation, StaticDirTarget, Target};
-use crate::cli::Config;
-use crate::server::{self, ServeFn};
-use crate::site::Site;
+use site_core::cli::Config;
+use site_core::server::{self, Backend};
+use site_core::site::Site;
+
+use super::{StaticDirTarget, Target};
 
 /// The admin the in-process main server is started with.
 pub const IN_PROCESS_ADMIN: &str = "conformance-admin";
@@ -108,17 +109,11 @@ impl Target {
         }
     }
 
-    /// Starts two in-process servers with `serve` (they live as long as the test binary): the
-    /// main one (embedded static root, admin `conformance-admin`, panic path
+    /// Starts two in-process servers of `backend` (they live as long as the test binary):
+    /// the main one (embedded static root, admin `conformance-admin`, panic path
     /// `/__sitebench/panic`, a temporary database) and one serving the static fixture from
     /// disk. `binary` is the backend's executable for the process checks.
-    pub fn in_process(
-        backend: &str,
-        serve: ServeFn,
-        binary: &str,
-        deviations: &[Deviation],
-    ) -> Self {
-        let name: &'static str = Box::leak(backend.to_owned().into_boxed_str());
+    pub fn in_process(backend: &'static Backend, binary: &str) -> Self {
         let temp = tempfile::Builder::new()
             .prefix("sitebench-conformance-")
             .tempdir()
@@ -128,19 +123,19 @@ impl Target {
         let mut config = Config::for_tests(temp.path().join("main.db"));
         config.admin = vec![IN_PROCESS_ADMIN.into()];
         config.panic_path = Some(IN_PROCESS_PANIC_PATH.into());
-        let main = start(serve, config, name);
+        let main = start(backend, config);
 
         let root = temp.path().join("static-root");
         write_static_fixture(&root, &temp.path().join("outside"))
             .expect("conformance: cannot write the static fixture");
         let mut config = Config::for_tests(temp.path().join("static.db"));
         config.static_dir = Some(root.clone());
-        let static_dir = start(serve, config, name);
+        let static_dir = start(backend, config);
 
         Self {
             base_url: main,
-            backend: Some(backend.to_owned()),
-            deviations: deviations.to_vec(),
+            backend: Some(backend.name.to_owned()),
+            deviations: backend.deviations.to_vec(),
             admin: Some(IN_PROCESS_ADMIN.into()),
             panic_path: Some(IN_PROCESS_PANIC_PATH.into()),
             static_dir: Some(StaticDirTarget {
@@ -152,10 +147,10 @@ impl Target {
     }
 }
 
-fn start(serve: ServeFn, config: Config, backend: &'static str) -> String {
-    let site = Site::open(config, backend)
+fn start(backend: &Backend, config: Config) -> String {
+    let site = Site::open(config, backend.name)
         .unwrap_or_else(|e| panic!("conformance: cannot open the site: {e}"));
-    let spawned = server::spawn(serve, site)
+    let spawned = server::spawn(backend.serve, site)
         .unwrap_or_else(|e| panic!("conformance: cannot start the server: {e}"));
     let base_url = spawned.base_url();
     Box::leak(Box::new(spawned));

@@ -2,14 +2,9 @@
 
 use serde_json::Value;
 
-use crate::conformance::client::{Ctx, RawConn, Resp};
-use crate::conformance::expect::{JSON, compact_object, ordered_object};
-use crate::conformance::fail::CheckResult;
-
-in_section!("4.3": status_2xx_body, status_3xx_body_and_location, status_without_body_codes, status_4xx_problem,
-    status_5xx_problem, status_titles_follow_rfc9110, status_unassigned_codes_titled, status_401_www_authenticate,
-    status_405_allow, status_429_503_retry_after, status_1xx_is_400_informational, status_rejects_malformed_codes,
-    status_problem_detail_explains_code);
+use crate::client::{Ctx, RawConn, Resp};
+use crate::expect::{JSON, compact_object, ordered_object};
+use crate::fail::CheckResult;
 
 async fn status(cx: &Ctx, code: &str) -> CheckResult<Resp> {
     cx.get(&format!("/status/{code}")).await

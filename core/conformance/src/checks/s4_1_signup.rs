@@ -7,17 +7,9 @@ use super::{
     creds, fresh_name, fresh_password, join_all, padded_form, padded_json, post_in_background,
     random_text, sign_up,
 };
-use crate::conformance::client::{Ctx, FORM, Resp, form};
-use crate::conformance::expect::{rfc3339_utc, unix_now};
-use crate::conformance::fail::CheckResult;
-
-in_section!("4.1": signup_json_201, signup_form_303, signup_accepts_utf8_charset, signup_ignores_unknown_fields,
-    signup_rejects_other_content_types_415, signup_requires_content_type_415, signup_rejects_other_charsets_415,
-    signup_body_over_16_kib_413, signup_body_of_16_kib_accepted, signup_unparsable_body_400,
-    signup_missing_field_400, signup_non_string_value_400, username_length_rule_422, username_characters_rule_422,
-    username_first_character_rule_422, password_length_rule_422, password_length_counts_characters,
-    password_equal_to_username_422, unprocessable_lists_every_broken_rule, username_taken_409,
-    username_taken_ignores_case_409, concurrent_signups_one_wins);
+use crate::client::{Ctx, FORM, Resp, form};
+use crate::expect::{rfc3339_utc, unix_now};
+use crate::fail::CheckResult;
 
 async fn post_users(
     cx: &Ctx,

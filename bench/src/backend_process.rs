@@ -1,0 +1,143 @@
+//! A backend binary run as its own process for measuring: pinned with `taskset`, port 0, a
+//! fresh database in a temporary directory, `--quiet`; ready once `/healthz` answers; stopped
+//! with SIGTERM and its exit status checked.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{client, info};
+
+/// A backend process started for the benchmark.
+pub struct BackendProcess {
+    child: Child,
+    pub pid: u32,
+    pub addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl BackendProcess {
+    /// Starts `target/release/backend-<name>` pinned to `cpus` (with as many workers), on
+    /// port 0 with a fresh database, and returns once it answers `/healthz`.
+    pub fn start(name: &str, cpus: &[usize]) -> Result<Self, String> {
+        let binary = info::binary(name);
+        let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let log =
+            std::fs::File::create(dir.path().join("stderr.log")).map_err(|e| e.to_string())?;
+        let list = cpus
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        // taskset (util-linux) pins the process before it starts any thread.
+        let mut command = Command::new("taskset");
+        command.args(["-c", &list]).arg(&binary);
+        command
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--quiet",
+                "--workers",
+                &cpus.len().max(1).to_string(),
+            ])
+            .arg("--database")
+            .arg(dir.path().join("site.db"))
+            .env_remove("SITEBENCH_ADMIN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log);
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start taskset {}: {e}", binary.display()))?;
+        let pid = child.id();
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let mut server = Self {
+            child,
+            pid,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            _dir: dir,
+        };
+        let line = rx.recv_timeout(Duration::from_secs(15)).unwrap_or_default();
+        let addr = line
+            .trim()
+            .rsplit_once("listening on http://")
+            .and_then(|(_, a)| a.parse::<SocketAddr>().ok())
+            .ok_or_else(|| {
+                let log = std::fs::read_to_string(server._dir.path().join("stderr.log"))
+                    .unwrap_or_default();
+                format!(
+                    "backend-{name} did not announce its port (stdout {line:?}, stderr {:?})",
+                    log.trim()
+                )
+            });
+        let addr = match addr {
+            Ok(addr) => addr,
+            Err(e) => {
+                server.stop();
+                return Err(e);
+            }
+        };
+        server.addr = addr;
+        server.wait_healthy()?;
+        Ok(server)
+    }
+
+    fn wait_healthy(&self) -> Result<(), String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", self.addr);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok((response, _)) = runtime.block_on(client::send(self.addr, request.as_bytes()))
+                && response.status == 200
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{} never answered /healthz with 200", self.addr));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then wait up to 10 s; true when it exited with status 0.
+    pub fn stop(&mut self) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status.success(),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for BackendProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The backends the bench knows: every `backend-<name>` member of the workspace, the baseline
+//! first (made by `build.rs` from the workspace's `Cargo.toml`, so no list here to keep).
+//! `bench backends` prints it for the scripts.
+
+/// The site on hyper alone: what every framework is compared with.
+pub const BASELINE: &str = "hyper";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backend {
+    /// `axum`: the crate and binary `backend-axum`, the header `Server: sitebench-axum`.
+    pub name: &'static str,
+    /// The crate that does the HTTP work (`hyper` for the baseline), whose resolved version
+    /// the report records.
+    pub framework: &'static str,
+}
+
+/// Every backend of the workspace, [`BASELINE`] first, then in the workspace's order.
+pub const ALL: &[Backend] = include!(concat!(env!("OUT_DIR"), "/backends.rs"));
+
+pub fn find(name: &str) -> Option<&'static Backend> {
+    ALL.iter().find(|b| b.name == name)
+}
+
+pub fn names() -> Vec<&'static str> {
+    ALL.iter().map(|b| b.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_backend_directory_is_listed_with_the_baseline_first() {
+        let root = crate::info::workspace_root();
+        let mut on_disk: Vec<String> = std::fs::read_dir(&root)
+            .expect("workspace root")
+            .flatten()
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()?
+                    .strip_prefix("backend-")
+                    .map(str::to_owned)
+            })
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = names().iter().map(|n| (*n).to_owned()).collect();
+        assert_eq!(listed.first().map(String::as_str), Some(BASELINE));
+        listed.sort();
+        assert_eq!(
+            listed, on_disk,
+            "a backend-* directory that is not a workspace member"
+        );
+        assert_eq!(find("axum").map(|b| b.framework), Some("axum"));
+    }
+}
