@@ -43,6 +43,10 @@ pub async fn app(site: &Site, request: Request<Incoming>) -> Response {
     let (request, body) = request.into_parts();
     let (route, param) = template(request.uri.path());
     let (read, headers) = (request.method != Method::POST, &request.headers);
+    debug_assert!(matches!(
+        request.method,
+        Method::GET | Method::HEAD | Method::POST
+    ));
     match route {
         "/hello" if read => hello(site, request.uri.query(), headers),
         "/users" if !read => sign_up(site, headers, body).await,
