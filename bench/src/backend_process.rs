@@ -4,10 +4,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::{client, info};
+
+/// How long a native backend may take to announce its port and answer `/healthz`.
+const READY: Duration = Duration::from_secs(15);
 
 /// A backend process started for the benchmark.
 pub struct BackendProcess {
@@ -21,7 +25,18 @@ impl BackendProcess {
     /// Starts `target/release/backend-<name>` pinned to `cpus` (with as many workers), on
     /// port 0 with a fresh database, and returns once it answers `/healthz`.
     pub fn start(name: &str, cpus: &[usize]) -> Result<Self, String> {
-        let binary = info::binary(name);
+        Self::launch(name, &info::binary(name), &[], cpus, READY)
+    }
+
+    /// The same for any `binary` that takes the backends' flags, run through `wrapper` (a
+    /// command and its arguments, such as valgrind), allowing `ready` to start.
+    pub fn launch(
+        name: &str,
+        binary: &Path,
+        wrapper: &[String],
+        cpus: &[usize],
+        ready: Duration,
+    ) -> Result<Self, String> {
         let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
         let log =
             std::fs::File::create(dir.path().join("stderr.log")).map_err(|e| e.to_string())?;
@@ -32,7 +47,7 @@ impl BackendProcess {
             .join(",");
         // taskset (util-linux) pins the process before it starts any thread.
         let mut command = Command::new("taskset");
-        command.args(["-c", &list]).arg(&binary);
+        command.args(["-c", &list]).args(wrapper).arg(binary);
         command
             .args([
                 "--bind",
@@ -66,7 +81,7 @@ impl BackendProcess {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             _dir: dir,
         };
-        let line = rx.recv_timeout(Duration::from_secs(15)).unwrap_or_default();
+        let line = rx.recv_timeout(ready).unwrap_or_default();
         let addr = line
             .trim()
             .rsplit_once("listening on http://")
@@ -87,17 +102,17 @@ impl BackendProcess {
             }
         };
         server.addr = addr;
-        server.wait_healthy()?;
+        server.wait_healthy(ready)?;
         Ok(server)
     }
 
-    fn wait_healthy(&self) -> Result<(), String> {
+    fn wait_healthy(&self, within: Duration) -> Result<(), String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
         let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", self.addr);
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + within;
         loop {
             if let Ok((response, _)) = runtime.block_on(client::send(self.addr, request.as_bytes()))
                 && response.status == 200

@@ -5,6 +5,13 @@
 /// The site on hyper alone: what every framework is compared with.
 pub const BASELINE: &str = "hyper";
 
+/// The reference under the baseline: hyper with no site logic (`bench/src/bin/floor.rs`),
+/// run for the scenarios it answers and never verified against the contract.
+pub const FLOOR: Backend = Backend {
+    name: "floor",
+    framework: "hyper",
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backend {
     /// `axum`: the crate and binary `backend-axum`, the header `Server: sitebench-axum`.
@@ -17,8 +24,9 @@ pub struct Backend {
 /// Every backend of the workspace, [`BASELINE`] first, then in the workspace's order.
 pub const ALL: &[Backend] = include!(concat!(env!("OUT_DIR"), "/backends.rs"));
 
+/// A backend of [`ALL`], or [`FLOOR`].
 pub fn find(name: &str) -> Option<&'static Backend> {
-    ALL.iter().find(|b| b.name == name)
+    ALL.iter().chain([&FLOOR]).find(|b| b.name == name)
 }
 
 pub fn names() -> Vec<&'static str> {

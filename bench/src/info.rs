@@ -21,9 +21,12 @@ pub fn target_dir() -> PathBuf {
 }
 
 pub fn binary(backend: &str) -> PathBuf {
-    target_dir()
-        .join("release")
-        .join(format!("backend-{backend}"))
+    let release = target_dir().join("release");
+    if backend == crate::backends::FLOOR.name {
+        release.join("floor")
+    } else {
+        release.join(format!("backend-{backend}"))
+    }
 }
 
 /// Builds the backends' release binaries (incremental: quick when nothing changed).
@@ -34,7 +37,11 @@ pub fn build_backends(backends: &[String]) -> Result<(), String> {
         .current_dir(workspace_root())
         .args(["build", "--release", "--quiet"]);
     for backend in backends {
-        command.args(["-p", &format!("backend-{backend}")]);
+        if backend == crate::backends::FLOOR.name {
+            command.args(["-p", "bench", "--bin", "floor"]);
+        } else {
+            command.args(["-p", &format!("backend-{backend}")]);
+        }
     }
     let status = command
         .status()

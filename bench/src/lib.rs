@@ -5,11 +5,14 @@
 
 pub mod backend_process;
 pub mod backends;
+pub mod callgrind;
 pub mod client;
 pub mod compare;
+pub mod cost;
 pub mod http1;
 pub mod info;
 pub mod loadgen;
+pub mod noise;
 pub mod procfs;
 pub mod render;
 pub mod report;

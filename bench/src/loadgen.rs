@@ -4,6 +4,7 @@
 //! time so a stalled server is not hidden (coordinated omission corrected, as wrk2 does).
 //! Every response's status and length are checked; latency goes into an HDR histogram (µs).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::http1::{self, ReadError};
-use crate::scenarios::Workload;
+use crate::scenarios::{Scenario, Workload};
 
 /// A request unanswered this long counts as a timeout and its connection is replaced.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -74,6 +75,14 @@ pub struct Window {
     pub errors: Errors,
     /// The first unexpected answer seen, to say what went wrong.
     pub first_error: Option<String>,
+    /// Responses and latency per kind of request, in workloads that mix kinds.
+    pub by_kind: BTreeMap<Scenario, KindWindow>,
+}
+
+/// One kind's share of a window.
+pub struct KindWindow {
+    pub responses: u64,
+    pub latency: Histogram<u64>,
 }
 
 impl Window {
@@ -83,6 +92,7 @@ impl Window {
             latency: new_histogram(),
             errors: Errors::default(),
             first_error: None,
+            by_kind: BTreeMap::new(),
         }
     }
 
@@ -93,6 +103,18 @@ impl Window {
         if self.first_error.is_none() {
             self.first_error.clone_from(&other.first_error);
         }
+        for (kind, theirs) in &other.by_kind {
+            let ours = self.kind(*kind);
+            ours.responses += theirs.responses;
+            let _ = ours.latency.add(&theirs.latency);
+        }
+    }
+
+    fn kind(&mut self, kind: Scenario) -> &mut KindWindow {
+        self.by_kind.entry(kind).or_insert_with(|| KindWindow {
+            responses: 0,
+            latency: new_histogram(),
+        })
     }
 
     fn note(&mut self, what: impl FnOnce() -> String) {
@@ -308,7 +330,7 @@ async fn connection(
                 Err(_) => break,
             },
         };
-        let next = workload.next(&mut cursor);
+        let next = workload.next(id, &mut cursor);
         let request = next.prepared();
         let sent = Instant::now();
         let scheduled = behind_since.unwrap_or(sent);
@@ -336,8 +358,13 @@ async fn connection(
                 slot.responses += 1;
                 let micros = u64::try_from(done.duration_since(scheduled).as_micros())
                     .unwrap_or(MAX_LATENCY_US);
-                slot.latency
-                    .saturating_record(micros.clamp(1, MAX_LATENCY_US));
+                let micros = micros.clamp(1, MAX_LATENCY_US);
+                slot.latency.saturating_record(micros);
+                if let Some(kind) = request.kind {
+                    let share = slot.kind(kind);
+                    share.responses += 1;
+                    share.latency.saturating_record(micros);
+                }
                 if response.status != request.status {
                     slot.errors.status += 1;
                     slot.note(|| {

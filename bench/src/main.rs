@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// Start, verify, load and report every backend (the main job).
     Run(RunArgs),
+    /// Only the cost per request: instructions under callgrind, system calls under perf.
+    Cost(RunArgs),
     /// Compare two report.json files: ratio NEW/OLD per backend and scenario, with its noise.
     Compare { old: PathBuf, new: PathBuf },
     /// Run the full conformance suite against a running server; exit 1 on any failure.
@@ -42,16 +44,17 @@ enum Command {
 
 #[derive(Args)]
 struct RunArgs {
-    /// Backends to benchmark [default: all, the baseline `hyper` first].
+    /// Servers to benchmark: backends of the workspace and `floor` [default: all, the
+    /// baseline `hyper` first, `floor` last].
     #[arg(long, value_delimiter = ',')]
     backends: Vec<String>,
     /// Scenarios to run [default: all].
     #[arg(long, value_delimiter = ',', value_enum)]
     scenarios: Vec<Scenario>,
-    /// Seconds measured per repeat [default: 3, --quick 1].
+    /// Seconds measured per window [default: 1.5, --quick 0.5].
     #[arg(long)]
     duration: Option<f64>,
-    /// Seconds of warm-up per scenario before the repeats [default: 1, --quick 0.5].
+    /// Seconds of warm-up before each window, on its fresh connections [default: 0.5, --quick 0.25].
     #[arg(long)]
     warmup: Option<f64>,
     /// Keep-alive connections of the load generator.
@@ -75,15 +78,22 @@ struct RunArgs {
     /// Benchmark a server that is already running (any language) instead of the backends.
     #[arg(long)]
     url: Option<String>,
-    /// A short run: 1 repeat of 1 s per scenario (under 2 minutes for all four backends).
+    /// A short run: 1 repeat of 0.5 s per scenario.
     #[arg(long)]
     quick: bool,
+    /// Skip the cost per request (instructions, system calls).
+    #[arg(long)]
+    no_cost: bool,
+    /// Callgrind repeats per scenario [default: 1 in `run`, 2 in `cost`].
+    #[arg(long)]
+    cost_repeat: Option<usize>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(args, true),
+        Command::Cost(args) => run(args, false),
         Command::Compare { old, new } => compare(&old, &new),
         Command::Verify { list: true, .. } => Ok(list_checks()),
         Command::Verify { url, .. } => verify(url.as_deref().unwrap_or_default()),
@@ -108,24 +118,30 @@ fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
         .map_err(|_| format!("--{flag} {value}: not a duration in seconds"))
 }
 
-fn run(args: RunArgs) -> Result<ExitCode, String> {
+/// `bench run` (`timing`), or `bench cost` (its cost part alone).
+fn run(args: RunArgs, timing: bool) -> Result<ExitCode, String> {
     for backend in &args.backends {
         if backends::find(backend).is_none() {
             return Err(format!(
-                "--backends: unknown backend {backend:?} (known: {})",
-                backends::names().join(", ")
+                "--backends: unknown server {backend:?} (known: {}, {})",
+                backends::names().join(", "),
+                backends::FLOOR.name
             ));
         }
     }
     let (default_server, default_client) = runner::default_cpus();
     let (duration, warmup, repeat) = if args.quick {
-        (1.0, 0.5, 1)
+        (0.5, 0.25, 1)
     } else {
-        (3.0, 1.0, 3)
+        (1.5, 0.5, 3)
     };
     let options = Options {
-        backends: if args.backends.is_empty() {
-            backends::names().into_iter().map(String::from).collect()
+        servers: if args.backends.is_empty() {
+            backends::names()
+                .into_iter()
+                .chain([backends::FLOOR.name])
+                .map(String::from)
+                .collect()
         } else {
             args.backends
         },
@@ -152,6 +168,12 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         out: args.out.unwrap_or_else(runner::default_out_dir),
         url: args.url,
         quick: args.quick,
+        timing,
+        cost: !args.no_cost,
+        cost_repeat: args
+            .cost_repeat
+            .unwrap_or(if timing { 1 } else { 2 })
+            .max(1),
     };
     let report = runner::run(&options)?;
     print!("{}", bench::render::terminal(&report));

@@ -1,6 +1,6 @@
-//! What Linux's /proc says about the server and the machine: a process's CPU time and peak
-//! resident memory (`VmHWM`, resettable through `clear_refs`), a core's busy time, and the
-//! machine's CPU model, core count, memory and kernel for the report.
+//! What Linux's /proc says about the server and the machine: a process's CPU time (user and
+//! system) and peak resident memory (`VmHWM`, resettable through `clear_refs`), a core's busy
+//! and stolen time, and the machine's CPU model, core count, memory and kernel.
 
 use std::time::Duration;
 
@@ -9,18 +9,39 @@ use serde::{Deserialize, Serialize};
 /// Clock ticks per second in /proc (USER_HZ): 100 on every mainstream Linux ABI.
 const TICKS_PER_SEC: u64 = 100;
 
-/// User plus system CPU time of all threads of `pid`.
-pub fn cpu_time(pid: u32) -> Option<Duration> {
+/// CPU time of all threads of a process, in user space and in the kernel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuTimes {
+    pub user: Duration,
+    pub system: Duration,
+}
+
+impl CpuTimes {
+    pub fn total(self) -> Duration {
+        self.user + self.system
+    }
+}
+
+/// User and system CPU time of all threads of `pid`.
+pub fn cpu_times(pid: u32) -> Option<CpuTimes> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may hold spaces; fields after its closing ')' are plain.
     let after = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = after.split_whitespace().collect();
     // After ')': state is field 3, so utime (14) and stime (15) sit at 11 and 12.
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(Duration::from_millis(
-        (utime + stime) * 1000 / TICKS_PER_SEC,
-    ))
+    let ticks = |i: usize| -> Option<Duration> {
+        let value: u64 = fields.get(i)?.parse().ok()?;
+        Some(Duration::from_millis(value * 1000 / TICKS_PER_SEC))
+    };
+    Some(CpuTimes {
+        user: ticks(11)?,
+        system: ticks(12)?,
+    })
+}
+
+/// User plus system CPU time of all threads of `pid`.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    cpu_times(pid).map(CpuTimes::total)
 }
 
 /// The peak resident set size of `pid` since start or the last `reset_peak_rss`, in KiB.
@@ -37,11 +58,18 @@ pub fn reset_peak_rss(pid: u32) -> bool {
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
 }
 
-/// Busy and total jiffies of one core, to compute its busy share over an interval.
+/// Busy, stolen and total time of one core (jiffies: 1/100 s), to compute shares over an
+/// interval. `busy` includes `steal`: the hypervisor ran someone else on this core.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CoreTimes {
     pub busy: u64,
+    pub steal: u64,
     pub total: u64,
+}
+
+/// Jiffies as time.
+pub fn jiffies(n: u64) -> Duration {
+    Duration::from_millis(n * 1000 / TICKS_PER_SEC)
 }
 
 pub fn core_times(cpu: usize) -> Option<CoreTimes> {
@@ -64,22 +92,21 @@ fn parse_core_line(line: &str) -> Option<CoreTimes> {
     let idle = values.get(3)? + values.get(4).copied().unwrap_or(0);
     Some(CoreTimes {
         busy: total.saturating_sub(idle),
+        steal: values.get(7).copied().unwrap_or(0),
         total,
     })
 }
 
-/// Busy share (0..=1) of the given cores between two samples.
-pub fn busy_share(before: &[CoreTimes], after: &[CoreTimes]) -> Option<f64> {
-    let (busy, total) = before
+/// What the given cores did between two samples, summed over the cores.
+pub fn elapsed(before: &[CoreTimes], after: &[CoreTimes]) -> CoreTimes {
+    before
         .iter()
         .zip(after)
-        .fold((0u64, 0u64), |(b, t), (x, y)| {
-            (
-                b + y.busy.saturating_sub(x.busy),
-                t + y.total.saturating_sub(x.total),
-            )
-        });
-    (total > 0).then(|| busy as f64 / total as f64)
+        .fold(CoreTimes::default(), |sum, (x, y)| CoreTimes {
+            busy: sum.busy + y.busy.saturating_sub(x.busy),
+            steal: sum.steal + y.steal.saturating_sub(x.steal),
+            total: sum.total + y.total.saturating_sub(x.total),
+        })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,18 +169,27 @@ mod tests {
 
     #[test]
     fn core_line_and_share() {
-        let a = parse_core_line("cpu1 100 0 50 800 50 0 0 0 0 0").expect("parse");
+        let a = parse_core_line("cpu1 100 0 50 800 50 0 0 7 0 0").expect("parse");
         assert_eq!(
             a,
             CoreTimes {
-                busy: 150,
-                total: 1000
+                busy: 157,
+                steal: 7,
+                total: 1007
             }
         );
         let b = CoreTimes {
-            busy: 250,
-            total: 1200,
+            busy: 257,
+            steal: 9,
+            total: 1207,
         };
-        assert_eq!(busy_share(&[a], &[b]), Some(0.5));
+        assert_eq!(
+            elapsed(&[a], &[b]),
+            CoreTimes {
+                busy: 100,
+                steal: 2,
+                total: 200
+            }
+        );
     }
 }

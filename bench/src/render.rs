@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::report::{BackendReport, Report, ScenarioReport, Summary};
+use crate::report::{BackendReport, Report, Role, ScenarioReport, Summary};
 
 const PALETTE: [&str; 6] = [
     "#d9480f", "#1971c2", "#2f9e44", "#ae3ec9", "#f08c00", "#495057",
@@ -35,79 +35,173 @@ fn rows(report: &Report) -> Vec<(String, Vec<Row<'_>>)> {
     groups
 }
 
-/// The cells of a row, and for each column whether higher is better.
-const COLUMNS: [(&str, bool); 9] = [
-    ("req/s", true),
-    ("p50 µs", false),
-    ("p90 µs", false),
-    ("p99 µs", false),
-    ("p99.9 µs", false),
-    ("max µs", false),
-    ("CPU µs/req", false),
-    ("peak RSS MiB", false),
-    ("errors", false),
-];
-
-fn values(summary: &Summary) -> [Option<f64>; 9] {
-    [
-        Some(summary.requests_per_sec.median),
-        Some(summary.p50_us.median),
-        Some(summary.p90_us.median),
-        Some(summary.p99_us.median),
-        Some(summary.p999_us.median),
-        Some(summary.max_us.median),
-        summary.server_cpu_us_per_request.map(|s| s.median),
-        summary.server_peak_rss_kib.map(|s| s.median / 1024.0),
-        Some(summary.errors as f64),
-    ]
+/// A column: its heading, whether higher is better (`None`: not ranked), and its value.
+struct Column {
+    name: &'static str,
+    higher_is_better: Option<bool>,
+    value: fn(&Row<'_>, Option<&Row<'_>>) -> Option<f64>,
 }
 
-fn format_value(column: usize, value: f64, summary: &Summary) -> String {
-    match column {
-        0 => format!(
-            "{:.0} ({:.0}–{:.0})",
-            value, summary.requests_per_sec.min, summary.requests_per_sec.max
-        ),
-        6 => format!("{value:.1}"),
-        7 => format!("{value:.1}"),
+fn instructions(row: &Row<'_>) -> Option<f64> {
+    row.scenario.cost.as_ref()?.instructions_per_request()
+}
+
+/// `value` of this row over the same of the baseline's row.
+fn ratio(value: Option<f64>, baseline: Option<f64>) -> Option<f64> {
+    match (value, baseline) {
+        (Some(v), Some(b)) if b > 0.0 => Some(v / b),
+        _ => None,
+    }
+}
+
+const COLUMNS: [Column; 14] = [
+    Column {
+        name: "req/s",
+        higher_is_better: Some(true),
+        value: |r, _| Some(r.summary?.requests_per_sec.median),
+    },
+    Column {
+        name: "× hyper",
+        higher_is_better: None,
+        value: |r, b| {
+            ratio(
+                Some(r.summary?.requests_per_sec.median),
+                Some(b?.summary?.requests_per_sec.median),
+            )
+        },
+    },
+    Column {
+        name: "p50 µs",
+        higher_is_better: Some(false),
+        value: |r, _| Some(r.summary?.p50_us.median),
+    },
+    Column {
+        name: "p90 µs",
+        higher_is_better: Some(false),
+        value: |r, _| Some(r.summary?.p90_us.median),
+    },
+    Column {
+        name: "p99 µs",
+        higher_is_better: Some(false),
+        value: |r, _| Some(r.summary?.p99_us.median),
+    },
+    Column {
+        name: "p99.9 µs",
+        higher_is_better: Some(false),
+        value: |r, _| Some(r.summary?.p999_us.median),
+    },
+    Column {
+        name: "CPU µs/req",
+        higher_is_better: Some(false),
+        value: |r, _| Some(r.summary?.server_cpu_us_per_request?.median),
+    },
+    Column {
+        name: "user/sys µs",
+        higher_is_better: None,
+        value: |r, _| Some(r.summary?.server_cpu_user_us_per_request?.median),
+    },
+    Column {
+        name: "instr/req",
+        higher_is_better: Some(false),
+        value: |r, _| instructions(r),
+    },
+    Column {
+        name: "instr × hyper",
+        higher_is_better: None,
+        value: |r, b| ratio(instructions(r), instructions(b?)),
+    },
+    Column {
+        name: "syscalls/req",
+        higher_is_better: Some(false),
+        value: |r, _| r.scenario.cost.as_ref()?.syscalls_per_request,
+    },
+    Column {
+        name: "RSS MiB",
+        higher_is_better: Some(false),
+        value: |r, _| Some(r.summary?.server_peak_rss_kib?.median / 1024.0),
+    },
+    Column {
+        name: "errors",
+        higher_is_better: None,
+        value: |r, _| Some(r.summary?.errors as f64),
+    },
+    Column {
+        name: "noisy dropped",
+        higher_is_better: None,
+        value: |r, _| Some(r.scenario.dropped.len() as f64),
+    },
+];
+
+fn format_value(column: &Column, value: f64, row: &Row<'_>) -> String {
+    match column.name {
+        "req/s" => match row.summary {
+            Some(s) if s.requests_per_sec.min != s.requests_per_sec.max => format!(
+                "{:.0} ({:.0}–{:.0})",
+                value, s.requests_per_sec.min, s.requests_per_sec.max
+            ),
+            _ => format!("{value:.0}"),
+        },
+        "× hyper" | "instr × hyper" => format!("{value:.2}"),
+        "user/sys µs" => {
+            let system = row
+                .summary
+                .and_then(|s| s.server_cpu_system_us_per_request)
+                .map_or(f64::NAN, |s| s.median);
+            format!("{value:.1}/{system:.1}")
+        }
+        "CPU µs/req" | "RSS MiB" | "syscalls/req" => format!("{value:.1}"),
         _ => format!("{value:.0}"),
     }
 }
 
-/// The best value of each column within a scenario group.
-fn best(group: &[Row<'_>]) -> [Option<f64>; 9] {
-    let mut best = [None; 9];
-    for summary in group.iter().filter_map(|r| r.summary) {
-        for (i, value) in values(summary).into_iter().enumerate() {
-            let Some(v) = value else { continue };
-            let higher = COLUMNS[i].1;
-            best[i] = Some(match best[i] {
-                None => v,
-                Some(b) if (higher && v > b) || (!higher && v < b) => v,
-                Some(b) => b,
-            });
-        }
-    }
-    best
+/// The baseline's row of a group, for the ratios.
+fn baseline<'a, 'b>(group: &'b [Row<'a>]) -> Option<&'b Row<'a>> {
+    group
+        .iter()
+        .find(|r| r.backend == crate::backends::BASELINE)
 }
 
-/// Cells of every row of a group, with `mark` applied to the best values.
-fn cells(row: &Row<'_>, best: &[Option<f64>; 9], mark: &dyn Fn(String) -> String) -> Vec<String> {
+/// The best value of each ranked column within a scenario group.
+fn best(group: &[Row<'_>]) -> Vec<Option<f64>> {
+    let base = baseline(group);
+    COLUMNS
+        .iter()
+        .map(|column| {
+            let higher = column.higher_is_better?;
+            group
+                .iter()
+                .filter_map(|r| (column.value)(r, base))
+                .reduce(|b, v| {
+                    if (higher && v > b) || (!higher && v < b) {
+                        v
+                    } else {
+                        b
+                    }
+                })
+        })
+        .collect()
+}
+
+/// Cells of a row, with `mark` applied to the best values.
+fn cells(
+    row: &Row<'_>,
+    base: Option<&Row<'_>>,
+    best: &[Option<f64>],
+    mark: &dyn Fn(String) -> String,
+) -> Vec<String> {
     let mut out = vec![row.scenario.name.clone(), row.backend.to_owned()];
-    match (row.summary, &row.scenario.skipped) {
-        (_, Some(why)) => {
-            out.push(format!("skipped: {why}"));
-            out.extend(std::iter::repeat_n(String::new(), 8));
-        }
-        (None, None) => out.extend(std::iter::repeat_n("-".to_owned(), 9)),
-        (Some(summary), None) => {
-            for (i, value) in values(summary).into_iter().enumerate() {
-                out.push(match value {
-                    None => "-".into(),
-                    Some(v) if best[i] == Some(v) && i != 8 => mark(format_value(i, v, summary)),
-                    Some(v) => format_value(i, v, summary),
-                });
-            }
+    if let Some(why) = &row.scenario.skipped {
+        out.push(format!("skipped: {why}"));
+        out.extend(std::iter::repeat_n(String::new(), COLUMNS.len() - 1));
+    } else {
+        for (i, column) in COLUMNS.iter().enumerate() {
+            out.push(match (column.value)(row, base) {
+                None => "-".into(),
+                Some(v) if best[i] == Some(v) && group_size_allows_marking(column) => {
+                    mark(format_value(column, v, row))
+                }
+                Some(v) => format_value(column, v, row),
+            });
         }
     }
     let markers: Vec<&str> = row.scenario.markers.iter().map(|m| m.as_str()).collect();
@@ -115,9 +209,13 @@ fn cells(row: &Row<'_>, best: &[Option<f64>; 9], mark: &dyn Fn(String) -> String
     out
 }
 
+fn group_size_allows_marking(column: &Column) -> bool {
+    column.higher_is_better.is_some() && column.name != "errors"
+}
+
 fn header() -> Vec<String> {
     let mut h = vec!["scenario".to_owned(), "backend".to_owned()];
-    h.extend(COLUMNS.iter().map(|(name, _)| (*name).to_owned()));
+    h.extend(COLUMNS.iter().map(|c| c.name.to_owned()));
     h.push("markers".into());
     h
 }
@@ -128,7 +226,7 @@ pub fn terminal(report: &Report) -> String {
     for (_, group) in rows(report) {
         let best = best(&group);
         for row in &group {
-            table.push(cells(row, &best, &|s| format!("*{s}")));
+            table.push(cells(row, baseline(&group), &best, &|s| format!("*{s}")));
         }
     }
     let widths: Vec<usize> = (0..table[0].len())
@@ -158,6 +256,9 @@ pub fn terminal(report: &Report) -> String {
         }
     }
     out.push_str(&failures(report));
+    for note in &report.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
     out
 }
 
@@ -173,21 +274,30 @@ fn failures(report: &Report) -> String {
 
 fn backend_table(backends: &[BackendReport]) -> String {
     let mut out = String::from(
-        "| backend | adapter lines | release binary | crates in dependency tree | SIGTERM exit 0 | verified |\n|---|---:|---:|---:|---|---|\n",
+        "| server | role | adapter lines | release binary | crates in dependency tree | start-up ms | SIGTERM exit 0 | verified |\n|---|---|---:|---:|---:|---:|---|---|\n",
     );
     for b in backends {
+        let role = match b.role {
+            Role::Baseline => "baseline: no framework",
+            Role::Reference => "reference: no site logic, not verified",
+            Role::Framework => "framework",
+            Role::External => "external",
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {role} | {} | {} | {} | {} | {} | {} |",
             b.name,
             b.adapter_lines.map_or("-".into(), |v| v.to_string()),
             b.binary_bytes
                 .map_or("-".into(), |v| format!("{:.1} MiB", v as f64 / 1048576.0)),
             b.dependency_count.map_or("-".into(), |v| v.to_string()),
+            b.startup_ms.map_or("-".into(), |v| format!("{v:.0}")),
             b.clean_exit.map_or("-", |ok| if ok { "yes" } else { "NO" }),
-            b.failure
-                .as_deref()
-                .map_or("yes".to_owned(), |why| format!("FAILED: {why}")),
+            match (&b.failure, b.role) {
+                (Some(why), _) => format!("FAILED: {why}"),
+                (None, Role::Reference) => "scenarios only".to_owned(),
+                (None, _) => "yes".to_owned(),
+            },
         );
     }
     out
@@ -197,7 +307,8 @@ fn context(report: &Report) -> String {
     let f = &report.options;
     format!(
         "Machine: {} ({} cores, {} MiB, Linux {}). Server on CPUs {:?}, load generator on CPUs {:?}; \
-         {} connections, {} s warm-up, {} × {} s per scenario{}. Median of the repeats, (min–max) for req/s. \
+         {} connections, {} s warm-up before each of {} × {} s windows per scenario, interleaved over the servers{}. \
+         Median of the repeats, (min–max) for req/s; × hyper: the ratio to the no-framework baseline. \
          Git revision {}. {}.",
         report.machine.cpu_model,
         report.machine.cores,
@@ -228,7 +339,11 @@ pub fn markdown(report: &Report) -> String {
         header
             .iter()
             .enumerate()
-            .map(|(i, _)| if (2..11).contains(&i) { "---:" } else { "---" })
+            .map(|(i, _)| if (2..2 + COLUMNS.len()).contains(&i) {
+                "---:"
+            } else {
+                "---"
+            })
             .collect::<Vec<_>>()
             .join("|")
     );
@@ -238,7 +353,7 @@ pub fn markdown(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 "| {} |",
-                cells(row, &best, &|s| format!("**{s}**")).join(" | ")
+                cells(row, baseline(&group), &best, &|s| format!("**{s}**")).join(" | ")
             );
         }
     }
@@ -255,6 +370,9 @@ pub fn markdown(report: &Report) -> String {
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
         let _ = writeln!(out, "\nVersions: {}.", versions.join(", "));
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "\nNote: {note}.");
     }
     out
 }
@@ -442,9 +560,9 @@ mod tests {
         other.scenarios[0] = ScenarioReport::from_runs("plaintext", vec![run(500.0)]);
         report.backends.push(other);
         let text = terminal(&report);
-        assert!(text.contains("*500 (500–500)"), "{text}");
-        assert!(!text.contains("*100 (90–120)"), "{text}");
-        assert!(markdown(&report).contains("**500 (500–500)**"));
+        assert!(text.contains("*500 "), "{text}");
+        assert!(text.contains(" 100 (90–120)") && !text.contains("*100 (90–120)"), "{text}");
+        assert!(markdown(&report).contains("| **500** |"));
     }
 
     #[test]

@@ -7,13 +7,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cost::ScenarioCost;
 use crate::loadgen::Errors;
+use crate::noise::Noise;
 use crate::procfs::Machine;
 
 /// Bumped on any change a reader of old reports must know about.
-pub const SCHEMA: &str = "sitebench-report/1";
-/// A client core busier than this means the load generator may have limited the result.
-pub const CLIENT_BOUND_SHARE: f64 = 0.90;
+pub const SCHEMA: &str = "sitebench-report/2";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -27,6 +27,9 @@ pub struct Report {
     /// Crate name -> resolved version, for the frameworks and the runtime under them.
     pub versions: BTreeMap<String, String>,
     pub backends: Vec<BackendReport>,
+    /// What could not be measured on this machine and how to fix it (a missing valgrind).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +50,12 @@ pub struct RunOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackendReport {
     pub name: String,
+    /// What this server is in the comparison.
+    #[serde(default)]
+    pub role: Role,
+    /// From process start to the first `200` from `/healthz`, in milliseconds.
+    #[serde(default)]
+    pub startup_ms: Option<f64>,
     /// `None` when it passed verification and ran; otherwise why it was not timed.
     pub failure: Option<String>,
     pub adapter_lines: Option<u64>,
@@ -55,6 +64,21 @@ pub struct BackendReport {
     /// Whether SIGTERM ended it with exit status 0.
     pub clean_exit: Option<bool>,
     pub scenarios: Vec<ScenarioReport>,
+}
+
+/// The part a server plays in the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// A framework's backend.
+    #[default]
+    Framework,
+    /// `hyper`: the site with no framework; every framework is also shown as a ratio to it.
+    Baseline,
+    /// `floor`: hyper with no site logic, not the site and not verified against it.
+    Reference,
+    /// A server started or run by someone else (`--url`).
+    External,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +91,25 @@ pub struct ScenarioReport {
     /// What a reader must know before trusting the figures.
     #[serde(alias = "flags")]
     pub markers: Vec<Marker>,
+    /// Instructions, system calls and context switches per request (BENCH.md 4.2).
+    #[serde(default)]
+    pub cost: Option<ScenarioCost>,
+    /// Why each window that was measured again had been noisy.
+    #[serde(default)]
+    pub dropped: Vec<String>,
+    /// The open-loop window at the rate every server of the scenario sustains.
+    #[serde(default)]
+    pub fixed_rate: Option<FixedRate>,
+    /// `storm`: the same plaintext connections measured with no logins beside them.
+    #[serde(default)]
+    pub quiet: Vec<Run>,
+}
+
+/// What a server costs at a common, realistic load (half the slowest server's saturation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixedRate {
+    pub requests_per_sec: f64,
+    pub run: Run,
 }
 
 /// A caveat on a scenario's figures (written as `errors`, `client-bound` in report.json).
@@ -75,9 +118,11 @@ pub struct ScenarioReport {
 pub enum Marker {
     /// Some response had an unexpected status or length, or a connection failed.
     Errors,
-    /// A window's client cores were over [`CLIENT_BOUND_SHARE`] busy: its requests/s is a
-    /// lower bound, not a ranking.
+    /// The generator kept its cores over 90% busy in a window: its requests/s is a lower
+    /// bound, not a ranking.
     ClientBound,
+    /// A window stayed noisy after being measured again (other processes, steal).
+    Noisy,
 }
 
 impl Marker {
@@ -85,6 +130,7 @@ impl Marker {
         match self {
             Marker::Errors => "errors",
             Marker::ClientBound => "client-bound",
+            Marker::Noisy => "noisy",
         }
     }
 }
@@ -97,8 +143,26 @@ pub struct Run {
     pub errors: Errors,
     pub first_error: Option<String>,
     pub server_cpu_us_per_request: Option<f64>,
+    /// The same, split: user space and kernel.
+    #[serde(default)]
+    pub server_cpu_user_us_per_request: Option<f64>,
+    #[serde(default)]
+    pub server_cpu_system_us_per_request: Option<f64>,
     pub server_peak_rss_kib: Option<u64>,
+    /// The generator's own share of its cores.
     pub client_busy_share: Option<f64>,
+    #[serde(default)]
+    pub noise: Option<Noise>,
+    /// Per kind of request, in workloads that mix kinds (`mixed`, `storm`).
+    #[serde(default)]
+    pub by_kind: BTreeMap<String, KindRun>,
+}
+
+/// One kind of request's share of a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KindRun {
+    pub requests_per_sec: f64,
+    pub latency_us: Percentiles,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -148,6 +212,10 @@ pub struct Summary {
     pub p999_us: Stat,
     pub max_us: Stat,
     pub server_cpu_us_per_request: Option<Stat>,
+    #[serde(default)]
+    pub server_cpu_user_us_per_request: Option<Stat>,
+    #[serde(default)]
+    pub server_cpu_system_us_per_request: Option<Stat>,
     pub server_peak_rss_kib: Option<Stat>,
     pub client_busy_share: Option<Stat>,
     pub errors: u64,
@@ -167,6 +235,8 @@ impl Summary {
             p999_us: stat(&|r| r.latency_us.p999 as f64)?,
             max_us: stat(&|r| r.latency_us.max as f64)?,
             server_cpu_us_per_request: optional(&|r| r.server_cpu_us_per_request),
+            server_cpu_user_us_per_request: optional(&|r| r.server_cpu_user_us_per_request),
+            server_cpu_system_us_per_request: optional(&|r| r.server_cpu_system_us_per_request),
             server_peak_rss_kib: optional(&|r| r.server_peak_rss_kib.map(|k| k as f64)),
             client_busy_share: optional(&|r| r.client_busy_share),
             errors: runs.iter().map(|r| r.errors.total()).sum(),
@@ -183,9 +253,15 @@ impl ScenarioReport {
         }
         if runs
             .iter()
-            .any(|r| r.client_busy_share.is_some_and(|s| s > CLIENT_BOUND_SHARE))
+            .any(|r| r.noise.is_some_and(|n| n.client_bound()))
         {
             markers.push(Marker::ClientBound);
+        }
+        if runs
+            .iter()
+            .any(|r| r.noise.is_some_and(|n| n.noisy().is_some()))
+        {
+            markers.push(Marker::Noisy);
         }
         Self {
             name: name.to_owned(),
@@ -193,6 +269,10 @@ impl ScenarioReport {
             runs,
             summary,
             markers,
+            cost: None,
+            dropped: Vec::new(),
+            fixed_rate: None,
+            quiet: Vec::new(),
         }
     }
 }
@@ -203,7 +283,8 @@ impl Report {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let report: Self = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not a sitebench report: {e}", path.display()))?;
-        if report.schema != SCHEMA {
+        // Version 1 lacks only fields that default (cost, notes): it still compares.
+        if report.schema != SCHEMA && report.schema != "sitebench-report/1" {
             return Err(format!(
                 "{}: schema {} (this bench reads {SCHEMA})",
                 path.display(),
@@ -247,8 +328,12 @@ pub(crate) mod tests {
             errors: Errors::default(),
             first_error: None,
             server_cpu_us_per_request: Some(12.5),
+            server_cpu_user_us_per_request: Some(7.5),
+            server_cpu_system_us_per_request: Some(5.0),
             server_peak_rss_kib: Some(9000),
             client_busy_share: Some(0.5),
+            noise: Some(Noise::default()),
+            by_kind: BTreeMap::new(),
         }
     }
 
@@ -280,6 +365,8 @@ pub(crate) mod tests {
             versions: BTreeMap::from([("axum".into(), "0.8.9".into())]),
             backends: vec![BackendReport {
                 name: "axum".into(),
+                role: Role::Framework,
+                startup_ms: Some(12.0),
                 failure: None,
                 adapter_lines: Some(180),
                 binary_bytes: Some(5_000_000),
@@ -290,6 +377,7 @@ pub(crate) mod tests {
                     vec![run(100.0), run(120.0), run(90.0)],
                 )],
             }],
+            notes: vec!["valgrind is not installed".into()],
         }
     }
 
@@ -329,9 +417,20 @@ pub(crate) mod tests {
     #[test]
     fn markers_flag_errors_and_client_bound_runs() {
         let mut busy = run(10.0);
-        busy.client_busy_share = Some(0.95);
+        busy.noise = Some(Noise {
+            generator: 0.95,
+            ..Noise::default()
+        });
         busy.errors.status = 2;
-        let scenario = ScenarioReport::from_runs("json", vec![busy, run(11.0)]);
-        assert_eq!(scenario.markers, [Marker::Errors, Marker::ClientBound]);
+        let mut noisy = run(11.0);
+        noisy.noise = Some(Noise {
+            steal: 0.1,
+            ..Noise::default()
+        });
+        let scenario = ScenarioReport::from_runs("json", vec![busy, noisy, run(12.0)]);
+        assert_eq!(
+            scenario.markers,
+            [Marker::Errors, Marker::ClientBound, Marker::Noisy]
+        );
     }
 }

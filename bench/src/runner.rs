@@ -1,8 +1,14 @@
-//! `bench run`: for each backend, start it as its own pinned release process on port 0 with
-//! a fresh database, verify it, warm it up and measure every scenario `--repeat` times on the
-//! same connections, stop it with SIGTERM, and write the report after each backend.
-//! With `--url`, the same against a server someone else started (loopback only).
+//! `bench run` (BENCH.md 1 and 4): every server up at once, each pinned to the server cores
+//! on port 0 with a fresh database, its start-up timed and its endpoints verified; then
+//! scenario by scenario, the repeats go round the servers in rotating order (A B C, then
+//! B C A, ...) so that drift on a shared machine falls on all alike, and each window is
+//! checked for noise and measured again when noisy; then, for the cheap scenarios, one
+//! open-loop window per server at a rate all of them sustain; then the cost per request
+//! (perf on the running servers, callgrind on each alone). Servers stop with SIGTERM, their
+//! exit status checked. The report is rewritten after every scenario, so a crash keeps what
+//! was done. With `--url`, the same against one server someone else started (loopback only).
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,18 +17,31 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend_process::BackendProcess;
-use crate::loadgen::{self, LoadSpec};
+use crate::backends::{self, BASELINE, FLOOR};
+use crate::cost::{self, ScenarioCost};
+use crate::info;
+use crate::loadgen::{self, LoadSpec, Window};
+use crate::noise::{self, Noise, Sample};
 use crate::procfs;
-use crate::report::{BackendReport, Percentiles, Report, Run, RunOptions, SCHEMA, ScenarioReport};
+use crate::report::{
+    BackendReport, FixedRate, KindRun, Percentiles, Report, Role, Run, RunOptions, SCHEMA,
+    ScenarioReport,
+};
 use crate::scenarios::{Scenario, Workload};
-use crate::{info, workloads};
+use crate::workloads::{self, STORM_LOGINS, STORM_PLAIN};
 
-/// Time allowed for starting, preparing and stopping one backend, for the estimate.
-const PER_BACKEND_OVERHEAD: Duration = Duration::from_secs(3);
+/// Time allowed per server for starting, verifying and stopping it, for the estimate.
+const PER_SERVER_OVERHEAD: Duration = Duration::from_secs(2);
+/// Time callgrind takes per server and scenario, and per server to start, for the estimate.
+const COST_PER_SCENARIO: Duration = Duration::from_secs(2);
+const COST_PER_SERVER: Duration = Duration::from_secs(6);
+/// The scenarios `floor` answers.
+const FLOOR_SCENARIOS: [Scenario; 3] = [Scenario::Plaintext, Scenario::Json, Scenario::Static];
 
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub backends: Vec<String>,
+    /// Backends of the workspace (and `floor`) to start.
+    pub servers: Vec<String>,
     pub scenarios: Vec<Scenario>,
     pub duration: Duration,
     pub warmup: Duration,
@@ -34,27 +53,64 @@ pub struct Options {
     pub out: PathBuf,
     pub url: Option<String>,
     pub quick: bool,
+    /// Time the scenarios (false for `bench cost`).
+    pub timing: bool,
+    /// Measure the cost per request (BENCH.md 4.2).
+    pub cost: bool,
+    /// Callgrind repeats per scenario.
+    pub cost_repeat: usize,
 }
 
 impl Options {
+    fn windows(&self) -> usize {
+        let per_scenario = |s: &Scenario| {
+            let servers = if self.url.is_some() {
+                1
+            } else {
+                self.servers
+                    .iter()
+                    .filter(|name| scenarios_of(name, std::slice::from_ref(s)).len() == 1)
+                    .count()
+            };
+            let fixed = usize::from(self.rate.is_none() && Scenario::FIXED_RATE.contains(s));
+            // storm times a quiet window before each stormy one
+            let storm = if *s == Scenario::Storm { 2 } else { 1 };
+            servers * (self.repeat * storm + fixed)
+        };
+        if self.timing {
+            self.scenarios.iter().map(per_scenario).sum()
+        } else {
+            0
+        }
+    }
+
     /// How long the run should take, said before it starts.
     pub fn estimate(&self) -> Duration {
-        let targets = if self.url.is_some() {
+        let window = self.warmup + self.duration + Duration::from_millis(150);
+        let servers = if self.url.is_some() {
             1
         } else {
-            self.backends.len()
+            self.servers.len()
         };
-        let per_scenario = self.warmup
-            + self.duration * u32::try_from(self.repeat).unwrap_or(1)
-            + Duration::from_millis(200);
-        let per_target =
-            PER_BACKEND_OVERHEAD + per_scenario * u32::try_from(self.scenarios.len()).unwrap_or(1);
-        per_target * u32::try_from(targets).unwrap_or(1)
+        let mut total = window * u32::try_from(self.windows()).unwrap_or(u32::MAX)
+            + PER_SERVER_OVERHEAD * u32::try_from(servers).unwrap_or(1);
+        if self.cost && self.url.is_none() {
+            let measured = self
+                .scenarios
+                .iter()
+                .filter(|s| cost::measurable(**s))
+                .count();
+            let per_server = COST_PER_SERVER
+                + COST_PER_SCENARIO
+                    * u32::try_from(measured * self.cost_repeat.max(1)).unwrap_or(1);
+            total += per_server * u32::try_from(servers).unwrap_or(1);
+        }
+        total
     }
 
     fn recorded(&self) -> RunOptions {
         RunOptions {
-            backends: self.backends.clone(),
+            backends: self.servers.clone(),
             scenarios: self.scenarios.iter().map(|s| s.name().to_owned()).collect(),
             duration_secs: self.duration.as_secs_f64(),
             warmup_secs: self.warmup.as_secs_f64(),
@@ -79,6 +135,48 @@ pub fn default_cpus() -> (Vec<usize>, Vec<usize>) {
     ((0..server).collect(), (server..cores).collect())
 }
 
+/// The scenarios of `wanted` that the server `name` takes part in.
+fn scenarios_of(name: &str, wanted: &[Scenario]) -> Vec<Scenario> {
+    wanted
+        .iter()
+        .copied()
+        .filter(|s| name != FLOOR.name || FLOOR_SCENARIOS.contains(s))
+        .collect()
+}
+
+/// The order the servers are measured in, repeat `round`: each round starts one further on.
+pub fn rotation(servers: usize, round: usize) -> Vec<usize> {
+    (0..servers).map(|k| (k + round) % servers.max(1)).collect()
+}
+
+/// A server of this run: its process (none for `--url`), where it listens, what it verified.
+struct Server {
+    process: Option<BackendProcess>,
+    addr: SocketAddr,
+    workloads: BTreeMap<Scenario, Result<Arc<Workload>, String>>,
+    report: BackendReport,
+}
+
+impl Server {
+    fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(|p| p.pid)
+    }
+
+    fn scenario(&mut self, scenario: Scenario) -> &mut ScenarioReport {
+        let name = scenario.name();
+        let index = match self.report.scenarios.iter().position(|s| s.name == name) {
+            Some(index) => index,
+            None => {
+                self.report
+                    .scenarios
+                    .push(ScenarioReport::from_runs(name, Vec::new()));
+                self.report.scenarios.len() - 1
+            }
+        };
+        &mut self.report.scenarios[index]
+    }
+}
+
 pub fn run(options: &Options) -> Result<Report, String> {
     let mut report = Report {
         schema: SCHEMA.into(),
@@ -88,23 +186,38 @@ pub fn run(options: &Options) -> Result<Report, String> {
         options: options.recorded(),
         versions: info::versions(),
         backends: Vec::new(),
+        notes: Vec::new(),
     };
+    let (valgrind_missing, perf_missing) = cost::missing_tools();
+    if options.cost {
+        report.notes.extend(valgrind_missing.clone());
+        report.notes.extend(perf_missing.clone());
+    } else {
+        report
+            .notes
+            .push("cost per request skipped (--no-cost)".to_owned());
+    }
     let url_addr = options.url.as_deref().map(loopback_addr).transpose()?;
     if url_addr.is_none() {
-        eprintln!("Building the backends (release; the first build takes several minutes)...");
-        info::build_backends(&options.backends)?;
+        eprintln!("Building the servers (release; the first build takes several minutes)...");
+        info::build_backends(&options.servers)?;
     }
     let estimate = options.estimate();
     eprintln!(
-        "Benchmarking {} on {} scenarios, {} x {:.1} s each after {:.1} s warm-up: about {} min {} s.",
+        "Benchmarking {} on {} scenarios, {} x {:.1} s each after {:.1} s warm-up, repeats interleaved{}: about {} min {} s.",
         options
             .url
             .as_deref()
-            .map_or_else(|| options.backends.join(", "), |u| u.to_owned()),
+            .map_or_else(|| options.servers.join(", "), |u| u.to_owned()),
         options.scenarios.len(),
         options.repeat,
         options.duration.as_secs_f64(),
         options.warmup.as_secs_f64(),
+        if options.cost {
+            ", then the cost per request"
+        } else {
+            ""
+        },
         estimate.as_secs() / 60,
         estimate.as_secs() % 60
     );
@@ -114,23 +227,55 @@ pub fn run(options: &Options) -> Result<Report, String> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let tag = run_tag();
     let started = Instant::now();
-    match url_addr {
-        Some(addr) => {
-            let name = options.url.clone().unwrap_or_default();
-            let backend = measure_target(options, &name, addr, None, &progress, &tag);
-            report.backends.push(backend);
-            report.write_all(&options.out)?;
-        }
-        None => {
-            for name in &options.backends {
-                let backend = measure_backend(options, name, &progress, &tag);
-                report.backends.push(backend);
-                report.write_all(&options.out)?;
-            }
+    let tag = run_tag();
+    let mut servers = match url_addr {
+        Some(addr) => vec![external(options, addr, &tag)],
+        None => options
+            .servers
+            .iter()
+            .map(|name| {
+                progress.set_message(format!("{name}: starting and verifying"));
+                start(options, name, &tag)
+            })
+            .collect(),
+    };
+    let write = |servers: &[Server], report: &mut Report| {
+        report.backends = servers.iter().map(|s| s.report.clone()).collect();
+        report.write_all(&options.out)
+    };
+    write(&servers, &mut report)?;
+    if options.timing {
+        for &scenario in &options.scenarios {
+            time_scenario(options, scenario, &mut servers, &progress);
+            write(&servers, &mut report)?;
         }
     }
+    if options.cost && perf_missing.is_none() {
+        for server in servers.iter_mut() {
+            progress.set_message(format!("{}: system calls per request", server.report.name));
+            kernel_share(server);
+        }
+        write(&servers, &mut report)?;
+    }
+    for server in &mut servers {
+        if let Some(process) = &mut server.process {
+            server.report.clean_exit = Some(process.stop());
+        }
+    }
+    if options.cost && valgrind_missing.is_none() && url_addr.is_none() {
+        for index in 0..servers.len() {
+            let server = &mut servers[index];
+            progress.set_message(format!(
+                "{}: instructions per request (callgrind)",
+                server.report.name
+            ));
+            instructions(options, server, &tag);
+            progress.inc(u64::try_from(COST_PER_SERVER.as_millis()).unwrap_or(0));
+            write(&servers, &mut report)?;
+        }
+    }
+    write(&servers, &mut report)?;
     progress.finish_and_clear();
     let took = started.elapsed().as_secs();
     eprintln!(
@@ -167,179 +312,382 @@ fn loopback_addr(url: &str) -> Result<SocketAddr, String> {
     Ok(addr)
 }
 
-fn measure_backend(
-    options: &Options,
-    name: &str,
-    progress: &ProgressBar,
-    tag: &str,
-) -> BackendReport {
-    progress.set_message(format!("{name}: starting"));
-    let mut report = match BackendProcess::start(name, &options.server_cpus) {
-        Ok(mut server) => {
-            let mut report =
-                measure_target(options, name, server.addr, Some(server.pid), progress, tag);
-            report.clean_exit = Some(server.stop());
-            report
-        }
-        Err(why) => empty_backend(name, Some(why)),
-    };
-    report.adapter_lines = info::adapter_lines(name);
-    report.binary_bytes = info::binary_bytes(name);
-    report.dependency_count = info::dependency_count(name);
-    report
-}
-
-fn empty_backend(name: &str, failure: Option<String>) -> BackendReport {
+fn empty_report(name: &str, role: Role) -> BackendReport {
     BackendReport {
         name: name.to_owned(),
-        failure,
-        adapter_lines: None,
-        binary_bytes: None,
-        dependency_count: None,
+        role,
+        startup_ms: None,
+        failure: None,
+        adapter_lines: info::adapter_lines(name),
+        binary_bytes: info::binary_bytes(name),
+        dependency_count: info::dependency_count(name),
         clean_exit: None,
         scenarios: Vec::new(),
     }
 }
 
-/// Verifies, then measures every scenario. A backend of ours that fails verification is
-/// reported as failed and not timed; a `--url` server just skips what it does not support.
-fn measure_target(
-    options: &Options,
-    name: &str,
-    addr: SocketAddr,
-    pid: Option<u32>,
-    progress: &ProgressBar,
-    tag: &str,
-) -> BackendReport {
-    progress.set_message(format!("{name}: verifying"));
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => return empty_backend(name, Some(format!("tokio: {e}"))),
+fn role_of(name: &str) -> Role {
+    if name == BASELINE {
+        Role::Baseline
+    } else if name == FLOOR.name {
+        Role::Reference
+    } else {
+        Role::Framework
+    }
+}
+
+/// Starts a server of the workspace and verifies it; one that fails is kept, not timed.
+fn start(options: &Options, name: &str, tag: &str) -> Server {
+    let mut report = empty_report(name, role_of(name));
+    let began = Instant::now();
+    let process = match BackendProcess::start(name, &options.server_cpus) {
+        Ok(process) => process,
+        Err(why) => {
+            report.failure = Some(why);
+            return Server {
+                process: None,
+                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+                workloads: BTreeMap::new(),
+                report,
+            };
+        }
     };
-    let workloads = runtime.block_on(workloads::prepare(addr, &options.scenarios, tag));
+    report.startup_ms = Some(began.elapsed().as_secs_f64() * 1e3);
+    let workloads = prepare(process.addr, &scenarios_of(name, &options.scenarios), tag);
+    // floor is not the site: a scenario it cannot answer is skipped, not a failure.
     let failures: Vec<String> = workloads
         .iter()
         .filter_map(|(s, w)| w.as_ref().err().map(|e| format!("{}: {e}", s.name())))
         .collect();
-    let mut report = empty_backend(name, None);
-    if pid.is_some() && !failures.is_empty() {
+    if !failures.is_empty() && name != FLOOR.name {
         report.failure = Some(failures.join("; "));
-        return report;
     }
-    for (scenario, workload) in workloads {
-        let scenario_report = match workload {
-            Err(why) => ScenarioReport {
-                name: scenario.name().into(),
-                skipped: Some(why),
-                runs: Vec::new(),
-                summary: None,
-                markers: Vec::new(),
-            },
-            Ok(workload) => {
-                let runs =
-                    measure_scenario(options, name, scenario, addr, pid, &workload, progress);
-                ScenarioReport::from_runs(scenario.name(), runs)
-            }
-        };
-        report.scenarios.push(scenario_report);
+    Server {
+        addr: process.addr,
+        process: Some(process),
+        workloads,
+        report,
     }
-    report
 }
 
-fn measure_scenario(
-    options: &Options,
-    name: &str,
-    scenario: Scenario,
-    addr: SocketAddr,
-    pid: Option<u32>,
-    workload: &Arc<Workload>,
-    progress: &ProgressBar,
-) -> Vec<Run> {
-    let spec = LoadSpec {
+/// A `--url` server: whatever it does not support is skipped.
+fn external(options: &Options, addr: SocketAddr, tag: &str) -> Server {
+    let name = options.url.clone().unwrap_or_default();
+    Server {
+        process: None,
         addr,
-        connections: options.connections,
+        workloads: prepare(addr, &options.scenarios, tag),
+        report: BackendReport {
+            adapter_lines: None,
+            binary_bytes: None,
+            dependency_count: None,
+            ..empty_report(&name, Role::External)
+        },
+    }
+}
+
+fn prepare(
+    addr: SocketAddr,
+    scenarios: &[Scenario],
+    tag: &str,
+) -> BTreeMap<Scenario, Result<Arc<Workload>, String>> {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(workloads::prepare(addr, scenarios, tag)),
+        Err(e) => scenarios
+            .iter()
+            .map(|s| (*s, Err(format!("tokio: {e}"))))
+            .collect(),
+    }
+}
+
+/// The repeats of one scenario, interleaved over the servers, then its fixed-rate window.
+fn time_scenario(
+    options: &Options,
+    scenario: Scenario,
+    servers: &mut [Server],
+    progress: &ProgressBar,
+) {
+    let mut taking_part = Vec::new();
+    for (index, server) in servers.iter_mut().enumerate() {
+        if server.report.failure.is_some() {
+            continue;
+        }
+        match server.workloads.get(&scenario).cloned() {
+            Some(Ok(workload)) => taking_part.push((index, workload)),
+            Some(Err(why)) => server.scenario(scenario).skipped = Some(why),
+            None => {}
+        }
+    }
+    let mut runs: BTreeMap<usize, Vec<Run>> = BTreeMap::new();
+    for round in 0..options.repeat {
+        for k in rotation(taking_part.len(), round) {
+            let (index, workload) = &taking_part[k];
+            let server = &mut servers[*index];
+            if scenario == Scenario::Storm {
+                let quiet = quiet_plaintext(workload);
+                let run = window(
+                    options,
+                    scenario,
+                    server,
+                    &quiet,
+                    None,
+                    STORM_PLAIN,
+                    progress,
+                );
+                server.scenario(scenario).quiet.push(run);
+            }
+            let connections = if scenario == Scenario::Storm {
+                STORM_LOGINS + STORM_PLAIN
+            } else {
+                options.connections
+            };
+            let run = window(
+                options,
+                scenario,
+                server,
+                workload,
+                options.rate,
+                connections,
+                progress,
+            );
+            runs.entry(*index).or_default().push(run);
+        }
+    }
+    for (index, runs) in runs {
+        let report = servers[index].scenario(scenario);
+        let kept = ScenarioReport::from_runs(scenario.name(), runs);
+        report.runs = kept.runs;
+        report.summary = kept.summary;
+        report.markers = kept.markers;
+    }
+    if options.rate.is_none() && Scenario::FIXED_RATE.contains(&scenario) {
+        fixed_rate(options, scenario, servers, &taking_part, progress);
+    }
+}
+
+/// `storm`'s plaintext connections on their own.
+fn quiet_plaintext(storm: &Workload) -> Arc<Workload> {
+    match storm {
+        Workload::Split { rest, .. } => Arc::clone(rest),
+        _ => Workload::single(crate::scenarios::Prepared::get("", "/", "", 200)),
+    }
+}
+
+/// One open-loop window per server at half the slowest server's closed-loop rate.
+fn fixed_rate(
+    options: &Options,
+    scenario: Scenario,
+    servers: &mut [Server],
+    taking_part: &[(usize, Arc<Workload>)],
+    progress: &ProgressBar,
+) {
+    let slowest = taking_part
+        .iter()
+        .filter_map(|(index, _)| {
+            servers[*index]
+                .report
+                .scenarios
+                .iter()
+                .find(|s| s.name == scenario.name())
+                .and_then(|s| s.summary.as_ref())
+                .map(|s| s.requests_per_sec.median)
+        })
+        .fold(f64::INFINITY, f64::min);
+    if !slowest.is_finite() || slowest <= 0.0 {
+        return;
+    }
+    let rate = (slowest / 2.0).floor();
+    for (index, workload) in taking_part {
+        let server = &mut servers[*index];
+        let run = window(
+            options,
+            scenario,
+            server,
+            workload,
+            Some(rate),
+            options.connections,
+            progress,
+        );
+        server.scenario(scenario).fixed_rate = Some(FixedRate {
+            requests_per_sec: rate,
+            run,
+        });
+    }
+}
+
+/// One measured window on fresh connections, measured again (at most `MAX_REMEASURE` times)
+/// while it is noisy; the reasons of the dropped ones are kept in the scenario's report.
+fn window(
+    options: &Options,
+    scenario: Scenario,
+    server: &mut Server,
+    workload: &Arc<Workload>,
+    rate: Option<f64>,
+    connections: usize,
+    progress: &ProgressBar,
+) -> Run {
+    let mut attempt = 0;
+    loop {
+        progress.set_message(format!(
+            "{} · {} · {}",
+            server.report.name,
+            scenario.name(),
+            if rate.is_some() && options.rate.is_none() {
+                "fixed rate".to_owned()
+            } else {
+                format!("window {}", attempt + 1)
+            }
+        ));
+        let run = measure(options, server, workload, rate, connections, progress);
+        let why = run.noise.and_then(|n| n.noisy());
+        match why {
+            Some(why) if attempt < noise::MAX_REMEASURE => {
+                server.scenario(scenario).dropped.push(why);
+                attempt += 1;
+            }
+            _ => return run,
+        }
+    }
+}
+
+/// Loads the server for the warm-up and one window, sampling it and the cores around the
+/// window, then waits for it to go idle (a backlog of password hashes must not spill into
+/// the next window).
+fn measure(
+    options: &Options,
+    server: &Server,
+    workload: &Arc<Workload>,
+    rate: Option<f64>,
+    connections: usize,
+    progress: &ProgressBar,
+) -> Run {
+    let pid = server.pid();
+    let spec = LoadSpec {
+        addr: server.addr,
+        connections,
         warmup: options.warmup,
-        windows: options.repeat,
+        windows: 1,
         window: options.duration,
-        rate: options.rate,
+        rate,
         client_cpus: options.client_cpus.clone(),
     };
     if let Some(pid) = pid {
-        wait_until_idle(pid);
         procfs::reset_peak_rss(pid);
     }
-    let base = progress.position();
     let running = loadgen::start(&spec, workload);
-    let mut cpu = Vec::new();
-    let mut cores = Vec::new();
-    for boundary in 0..=spec.windows {
-        let at = running.start + spec.warmup + spec.window * u32::try_from(boundary).unwrap_or(0);
+    let sample = |at: Instant| {
         while Instant::now() < at {
-            let elapsed = Instant::now().saturating_duration_since(running.start);
-            progress.set_position(base + u64::try_from(elapsed.as_millis()).unwrap_or(0));
-            let phase = if elapsed < spec.warmup {
-                "warm-up".to_owned()
-            } else {
-                format!("repeat {}/{}", boundary.max(1), spec.windows)
-            };
-            progress.set_message(format!("{name} · {} · {phase}", scenario.name()));
-            std::thread::sleep(
-                Duration::from_millis(50).min(at.saturating_duration_since(Instant::now())),
-            );
+            std::thread::sleep(Duration::from_millis(20).min(at - Instant::now()));
+            progress.tick();
         }
-        cpu.push(pid.and_then(procfs::cpu_time));
-        cores.push(
-            options
-                .client_cpus
-                .iter()
-                .map(|&c| procfs::core_times(c).unwrap_or_default())
-                .collect::<Vec<_>>(),
-        );
-    }
+        Sample::take(pid, &options.server_cpus, &options.client_cpus)
+    };
+    let before = sample(running.start + spec.warmup);
+    let after = sample(running.start + spec.total());
     let windows = running.finish();
-    progress.set_position(
-        base + u64::try_from((spec.total() + Duration::from_millis(200)).as_millis()).unwrap_or(0),
-    );
     let peak = pid.and_then(procfs::peak_rss_kib);
-    windows
+    if let Some(pid) = pid {
+        wait_until_idle(pid);
+    }
+    progress
+        .inc(u64::try_from((spec.total() + Duration::from_millis(150)).as_millis()).unwrap_or(0));
+    let window = windows.into_iter().next();
+    to_run(window, &before, &after, options.duration, peak)
+}
+
+fn to_run(
+    window: Option<Window>,
+    before: &Sample,
+    after: &Sample,
+    length: Duration,
+    peak: Option<u64>,
+) -> Run {
+    let Some(w) = window else {
+        return Run {
+            first_error: Some("the load generator measured nothing".into()),
+            ..empty_run()
+        };
+    };
+    let ok = w
+        .responses
+        .saturating_sub(w.errors.status + w.errors.length);
+    let per_request = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+        (Some(a), Some(b)) if ok > 0 => Some(b.saturating_sub(a).as_secs_f64() * 1e6 / ok as f64),
+        _ => None,
+    };
+    let user = per_request(before.server.map(|t| t.user), after.server.map(|t| t.user));
+    let system = per_request(
+        before.server.map(|t| t.system),
+        after.server.map(|t| t.system),
+    );
+    let noise = Noise::between(before, after);
+    let by_kind = w
+        .by_kind
         .iter()
-        .enumerate()
-        .map(|(k, w)| {
-            let ok = w
-                .responses
-                .saturating_sub(w.errors.status + w.errors.length);
-            let cpu_per_request = match (cpu[k], cpu[k + 1]) {
-                (Some(a), Some(b)) if ok > 0 => {
-                    Some(b.saturating_sub(a).as_secs_f64() * 1e6 / ok as f64)
-                }
-                _ => None,
-            };
-            let h = &w.latency;
-            Run {
-                requests_per_sec: w.requests_per_sec(spec.window),
-                responses: w.responses,
-                latency_us: Percentiles {
-                    p50: h.value_at_quantile(0.50),
-                    p90: h.value_at_quantile(0.90),
-                    p99: h.value_at_quantile(0.99),
-                    p999: h.value_at_quantile(0.999),
-                    max: h.max(),
+        .map(|(kind, share)| {
+            (
+                kind.name().to_owned(),
+                KindRun {
+                    requests_per_sec: share.responses as f64 / length.as_secs_f64().max(1e-9),
+                    latency_us: percentiles(&share.latency),
                 },
-                errors: w.errors,
-                first_error: w.first_error.clone(),
-                server_cpu_us_per_request: cpu_per_request,
-                server_peak_rss_kib: peak,
-                client_busy_share: procfs::busy_share(&cores[k], &cores[k + 1]),
-            }
+            )
         })
-        .collect()
+        .collect();
+    Run {
+        requests_per_sec: w.requests_per_sec(length),
+        responses: w.responses,
+        latency_us: percentiles(&w.latency),
+        errors: w.errors,
+        first_error: w.first_error.clone(),
+        server_cpu_us_per_request: user.zip(system).map(|(u, s)| u + s),
+        server_cpu_user_us_per_request: user,
+        server_cpu_system_us_per_request: system,
+        server_peak_rss_kib: peak,
+        client_busy_share: Some(noise.generator),
+        noise: Some(noise),
+        by_kind,
+    }
+}
+
+fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
+    Percentiles {
+        p50: h.value_at_quantile(0.50),
+        p90: h.value_at_quantile(0.90),
+        p99: h.value_at_quantile(0.99),
+        p999: h.value_at_quantile(0.999),
+        max: h.max(),
+    }
+}
+
+fn empty_run() -> Run {
+    Run {
+        requests_per_sec: 0.0,
+        responses: 0,
+        latency_us: Percentiles {
+            p50: 0,
+            p90: 0,
+            p99: 0,
+            p999: 0,
+            max: 0,
+        },
+        errors: loadgen::Errors::default(),
+        first_error: None,
+        server_cpu_us_per_request: None,
+        server_cpu_user_us_per_request: None,
+        server_cpu_system_us_per_request: None,
+        server_peak_rss_kib: None,
+        client_busy_share: None,
+        noise: None,
+        by_kind: BTreeMap::new(),
+    }
 }
 
 /// Waits (at most 10 s) until the server stops using CPU: requests queued by the previous
-/// scenario (a backlog of password hashes after `login`) must not be measured in the next.
+/// window (a backlog of password hashes after `login`) must not be measured in the next.
 fn wait_until_idle(pid: u32) {
     const STEP: Duration = Duration::from_millis(100);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -352,6 +700,82 @@ fn wait_until_idle(pid: u32) {
             (Some(a), Some(b)) if b.saturating_sub(a) <= STEP / 10 => return,
             (None, _) | (_, None) => return,
             _ => before = now,
+        }
+    }
+}
+
+/// System calls and context switches per request on the running server, per scenario.
+fn kernel_share(server: &mut Server) {
+    let Some(process) = server.process.take() else {
+        return;
+    };
+    let workloads: Vec<(Scenario, Arc<Workload>)> = server
+        .workloads
+        .iter()
+        .filter(|(s, _)| cost::measurable(**s))
+        .filter_map(|(s, w)| Some((*s, w.as_ref().ok()?.clone())))
+        .collect();
+    for (scenario, workload) in workloads {
+        let figures = cost::kernel_share(&process, &workload);
+        let report = server.scenario(scenario);
+        let cost = report.cost.get_or_insert_with(ScenarioCost::default);
+        match figures {
+            Ok((syscalls, switches)) => {
+                cost.syscalls_per_request = Some(syscalls);
+                cost.context_switches_per_request = Some(switches);
+            }
+            Err(why) => cost.error = Some(why),
+        }
+        wait_until_idle(process.pid);
+    }
+    server.process = Some(process);
+}
+
+/// Instructions per request: the server started again, alone, under callgrind.
+fn instructions(options: &Options, server: &mut Server, tag: &str) {
+    if server.report.failure.is_some() || server.report.role == Role::External {
+        return;
+    }
+    let name = server.report.name.clone();
+    let framework = backends::find(&name).map_or("", |b| b.framework);
+    let scenarios: Vec<Scenario> = scenarios_of(&name, &options.scenarios)
+        .into_iter()
+        .filter(|s| cost::measurable(*s))
+        .collect();
+    let cpu = options.server_cpus.first().copied().unwrap_or(0);
+    let measured = cost::instructions(
+        &name,
+        &info::binary(&name),
+        framework,
+        cpu,
+        |addr| {
+            prepare(addr, &scenarios, &format!("{tag}c"))
+                .into_iter()
+                .filter_map(|(s, w)| Some((s, w.ok()?)))
+                .collect()
+        },
+        options.cost_repeat,
+    );
+    match measured {
+        Ok(costs) => {
+            for (scenario, figures) in costs {
+                let cost = server
+                    .scenario(scenario)
+                    .cost
+                    .get_or_insert_with(ScenarioCost::default);
+                cost.instructions = figures.instructions;
+                cost.by_crate = figures.by_crate;
+                cost.by_group = figures.by_group;
+            }
+        }
+        Err(why) => {
+            for scenario in scenarios {
+                server
+                    .scenario(scenario)
+                    .cost
+                    .get_or_insert_with(ScenarioCost::default)
+                    .error = Some(why.clone());
+            }
         }
     }
 }
@@ -394,5 +818,26 @@ mod tests {
         assert!(loopback_addr("http://[::1]:9000/").is_ok_and(|a| a.ip().is_loopback()));
         assert!(loopback_addr("http://10.0.0.1:80").is_err());
         assert!(loopback_addr("https://127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn repeats_rotate_so_every_server_takes_every_place() {
+        assert_eq!(rotation(4, 0), [0, 1, 2, 3]);
+        assert_eq!(rotation(4, 1), [1, 2, 3, 0]);
+        assert_eq!(rotation(4, 3), [3, 0, 1, 2]);
+        // Over as many rounds as servers, each server is first once and last once.
+        for server in 0..4 {
+            let first = (0..4).filter(|&r| rotation(4, r)[0] == server).count();
+            let last = (0..4).filter(|&r| rotation(4, r)[3] == server).count();
+            assert_eq!((first, last), (1, 1));
+        }
+        assert!(rotation(0, 2).is_empty());
+    }
+
+    #[test]
+    fn floor_takes_part_only_in_what_it_answers() {
+        let all = Scenario::ALL.to_vec();
+        assert_eq!(scenarios_of("floor", &all), FLOOR_SCENARIOS);
+        assert_eq!(scenarios_of("axum", &all), all);
     }
 }

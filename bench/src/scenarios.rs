@@ -34,10 +34,11 @@ pub enum Scenario {
     Login,
     Signup,
     Mixed,
+    Storm,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Self::Plaintext,
         Self::Json,
         Self::Static,
@@ -48,7 +49,11 @@ impl Scenario {
         Self::Login,
         Self::Signup,
         Self::Mixed,
+        Self::Storm,
     ];
+
+    /// The scenarios cheap enough to also be measured at a fixed, common rate (BENCH.md 4.1).
+    pub const FIXED_RATE: [Scenario; 4] = [Self::Plaintext, Self::Json, Self::Static, Self::Status];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -62,6 +67,7 @@ impl Scenario {
             Self::Login => "login",
             Self::Signup => "signup",
             Self::Mixed => "mixed",
+            Self::Storm => "storm",
         }
     }
 
@@ -77,6 +83,7 @@ impl Scenario {
             Self::Login => "POST /login (JSON), default password cost",
             Self::Signup => "POST /users (JSON), a new user each time",
             Self::Mixed => "80% static, 10% me, 5% hello, 4% status, 1% login",
+            Self::Storm => "GET /plaintext on 4 connections while 16 others POST /login",
         }
     }
 }
@@ -88,6 +95,9 @@ pub struct Prepared {
     pub status: u16,
     /// Checked when known (learned during verification).
     pub body_len: Option<usize>,
+    /// In a workload of several kinds (`mixed`, `storm`), which one this request is: its
+    /// latency is also reported on its own.
+    pub kind: Option<Scenario>,
 }
 
 impl Prepared {
@@ -98,6 +108,7 @@ impl Prepared {
             bytes,
             status,
             body_len: None,
+            kind: None,
         }
     }
 
@@ -111,7 +122,14 @@ impl Prepared {
             bytes,
             status,
             body_len: None,
+            kind: None,
         }
+    }
+
+    /// The same request, counted as `kind` too.
+    pub fn of_kind(mut self, kind: Scenario) -> Self {
+        self.kind = Some(kind);
+        self
     }
 }
 
@@ -127,6 +145,12 @@ pub enum Workload {
         host: String,
         prefix: String,
         counter: AtomicU64,
+    },
+    /// The first `connections` connections send `first`'s requests, the others `rest`'s.
+    Split {
+        connections: usize,
+        first: Arc<Workload>,
+        rest: Arc<Workload>,
     },
 }
 
@@ -186,9 +210,29 @@ impl Workload {
         })
     }
 
-    /// The request after `cursor`, advancing it.
-    pub fn next(&self, cursor: &mut usize) -> Next<'_> {
+    /// `storm`: `login` on the first `logins` connections, `plaintext` on the others.
+    pub fn split(connections: usize, first: Arc<Workload>, rest: Arc<Workload>) -> Arc<Self> {
+        Arc::new(Self::Split {
+            connections,
+            first,
+            rest,
+        })
+    }
+
+    /// Connection `connection`'s request after `cursor`, advancing it.
+    pub fn next(&self, connection: usize, cursor: &mut usize) -> Next<'_> {
         match self {
+            Self::Split {
+                connections,
+                first,
+                rest,
+            } => {
+                if connection < *connections {
+                    first.next(connection, cursor)
+                } else {
+                    rest.next(connection, cursor)
+                }
+            }
             Self::Fixed { requests, schedule } => {
                 let index = schedule[*cursor % schedule.len()];
                 *cursor = cursor.wrapping_add(1);
@@ -224,7 +268,7 @@ mod tests {
         ]);
         let mut cursor = 0;
         let statuses: Vec<u16> = (0..100)
-            .map(|_| workload.next(&mut cursor).prepared().status)
+            .map(|_| workload.next(0, &mut cursor).prepared().status)
             .collect();
         for (status, weight) in [(200, 80), (201, 10), (202, 5), (203, 4), (204, 1)] {
             assert_eq!(statuses.iter().filter(|s| **s == status).count(), weight);
@@ -236,11 +280,29 @@ mod tests {
     }
 
     #[test]
+    fn a_split_gives_the_first_connections_one_workload_and_the_rest_another() {
+        let login = Workload::single(Prepared::post_json("h", "/login", "{}", 200));
+        let plain = Workload::single(Prepared::get("h", "/plaintext", "", 200));
+        let storm = Workload::split(2, login, plain);
+        let mut cursor = 0;
+        let statuses: Vec<bool> = (0..4)
+            .map(|c| {
+                storm
+                    .next(c, &mut cursor)
+                    .prepared()
+                    .bytes
+                    .starts_with(b"POST")
+            })
+            .collect();
+        assert_eq!(statuses, [true, true, false, false]);
+    }
+
+    #[test]
     fn sign_ups_are_unique_and_valid_json() {
         let workload = Workload::sign_up("127.0.0.1:1", "b7x");
         let mut cursor = 0;
-        let a = workload.next(&mut cursor).prepared().bytes.clone();
-        let b = workload.next(&mut cursor).prepared().bytes.clone();
+        let a = workload.next(0, &mut cursor).prepared().bytes.clone();
+        let b = workload.next(1, &mut cursor).prepared().bytes.clone();
         assert_ne!(a, b);
         let text = String::from_utf8(a).expect("ascii");
         let body = text.split("\r\n\r\n").nth(1).expect("body");

@@ -13,6 +13,9 @@ use crate::http1::Detail;
 use crate::scenarios::{Prepared, Scenario, Workload};
 
 const PASSWORD: &str = "bench-password-1";
+/// In `storm`, the connections that keep logging in; the plaintext ones are `STORM_PLAIN`.
+pub const STORM_LOGINS: usize = 16;
+pub const STORM_PLAIN: usize = 4;
 const NAMES: [&str; 16] = [
     "Ada",
     "Grace",
@@ -179,18 +182,7 @@ impl Fixture {
     async fn workload(&self, scenario: Scenario, run_tag: &str) -> Result<Arc<Workload>, String> {
         let (addr, host) = (self.addr, self.host.as_str());
         Ok(match scenario {
-            Scenario::Plaintext => Workload::single(
-                verified(
-                    addr,
-                    Prepared::get(host, "/plaintext", "", 200),
-                    "GET /plaintext",
-                    |d| {
-                        content_type(d, "text/plain; charset=utf-8")?;
-                        body_is(d, b"Hello, World!")
-                    },
-                )
-                .await?,
-            ),
+            Scenario::Plaintext => Workload::single(self.plaintext().await?),
             Scenario::Json => Workload::single(
                 verified(
                     addr,
@@ -222,21 +214,44 @@ impl Fixture {
                 let prefix = format!("s{run_tag}n");
                 let workload = Workload::sign_up(host, &prefix);
                 let mut cursor = 0;
-                let first = workload.next(&mut cursor).prepared().clone();
+                let first = workload.next(0, &mut cursor).prepared().clone();
                 verified(addr, first, "sign-up", |d| {
                     content_type(d, "application/json")
                 })
                 .await?;
                 workload
             }
-            Scenario::Mixed => Workload::mixed(vec![
-                (80, vec![self.home.clone()?]),
-                (10, vec![self.me.clone()?]),
-                (5, self.hellos().await?),
-                (4, vec![self.status_404().await?]),
-                (1, vec![self.login.clone()?]),
-            ]),
+            Scenario::Mixed => {
+                let kind = |requests: Vec<Prepared>, kind| {
+                    requests.into_iter().map(|r| r.of_kind(kind)).collect()
+                };
+                Workload::mixed(vec![
+                    (80, kind(vec![self.home.clone()?], Scenario::Static)),
+                    (10, kind(vec![self.me.clone()?], Scenario::Me)),
+                    (5, kind(self.hellos().await?, Scenario::Hello)),
+                    (4, kind(vec![self.status_404().await?], Scenario::Status)),
+                    (1, kind(vec![self.login.clone()?], Scenario::Login)),
+                ])
+            }
+            Scenario::Storm => Workload::split(
+                STORM_LOGINS,
+                Workload::single(self.login.clone()?.of_kind(Scenario::Login)),
+                Workload::single(self.plaintext().await?.of_kind(Scenario::Plaintext)),
+            ),
         })
+    }
+
+    async fn plaintext(&self) -> Result<Prepared, String> {
+        verified(
+            self.addr,
+            Prepared::get(&self.host, "/plaintext", "", 200),
+            "GET /plaintext",
+            |d| {
+                content_type(d, "text/plain; charset=utf-8")?;
+                body_is(d, b"Hello, World!")
+            },
+        )
+        .await
     }
 
     async fn not_modified(&self) -> Result<Prepared, String> {
@@ -342,7 +357,7 @@ mod tests {
             panic!("refused: {:?}", result[&Scenario::Plaintext].as_ref().err())
         };
         let mut cursor = 0;
-        assert_eq!(workload.next(&mut cursor).prepared().body_len, Some(13));
+        assert_eq!(workload.next(0, &mut cursor).prepared().body_len, Some(13));
         // This server cannot sign anyone up, so the session scenarios are refused.
         assert!(result[&Scenario::Me].is_err());
     }

@@ -1,0 +1,306 @@
+//! Cost per request, the deterministic part of the report (BENCH.md 4.2): user-space
+//! instructions per request counted under callgrind, the kernel's part as system calls and
+//! context switches per request from `perf stat`, and the instructions split by crate.
+//!
+//! Instructions: the server runs under `valgrind --tool=callgrind` (one worker, pinned); per
+//! scenario its counters are zeroed, a burst of `SMALL` requests is sent and the counters
+//! dumped, then the same with `LARGE` requests; (large − small) / (LARGE − SMALL) is what one
+//! more request costs, with start-up, connection set-up and the dump itself cancelled out.
+//! The count depends on the binary and the requests, not on what else the machine does.
+//! Symbols: the release profile keeps them (no `strip`), and callgrind demangles Rust names.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use crate::backend_process::BackendProcess;
+use crate::callgrind::{self, Profile};
+use crate::http1;
+use crate::scenarios::{Scenario, Workload};
+
+/// Requests in the two counted bursts, and the connections that send them.
+const SMALL: u64 = 400;
+const LARGE: u64 = 1_600;
+const CONNECTIONS: usize = 8;
+/// Requests sent natively while `perf stat` counts system calls and context switches.
+const PERF_REQUESTS: u64 = 20_000;
+/// A server under valgrind starts and answers tens of times slower.
+const VALGRIND_READY: Duration = Duration::from_secs(120);
+
+pub const INSTALL: &str = "apt-get install valgrind linux-perf";
+
+/// What one scenario costs one server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioCost {
+    /// User-space instructions per request, one figure per repeat.
+    pub instructions: Vec<f64>,
+    /// Instructions per request by crate (the last repeat), e.g. `hyper`, `site_core`, `libc`.
+    pub by_crate: BTreeMap<String, f64>,
+    /// The same, in BENCH.md's groups: framework, hyper, tokio, site-core, adapter, std/alloc,
+    /// other.
+    pub by_group: BTreeMap<String, f64>,
+    pub syscalls_per_request: Option<f64>,
+    pub context_switches_per_request: Option<f64>,
+    /// Why a figure is missing, when a tool failed.
+    pub error: Option<String>,
+}
+
+impl ScenarioCost {
+    /// The median of the repeats.
+    pub fn instructions_per_request(&self) -> Option<f64> {
+        crate::report::Stat::of(&self.instructions).map(|s| s.median)
+    }
+}
+
+/// Which of the tools is missing, said as the report says it.
+pub fn missing_tools() -> (Option<String>, Option<String>) {
+    let runs = |program: &str, arg: &str| {
+        Command::new(program)
+            .arg(arg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let valgrind =
+        (!runs("valgrind", "--version") || !runs("callgrind_control", "--help")).then(|| {
+            format!("valgrind is not installed: instructions per request not measured ({INSTALL})")
+        });
+    let perf = (!runs("perf", "--version")).then(|| {
+        format!("perf is not installed: system calls per request not measured ({INSTALL})")
+    });
+    (valgrind, perf)
+}
+
+/// The scenarios whose cost per request means something: not those dominated by the
+/// password hash.
+pub fn measurable(scenario: Scenario) -> bool {
+    !matches!(
+        scenario,
+        Scenario::Login | Scenario::Signup | Scenario::Mixed
+    )
+}
+
+/// Instructions per request of `binary` for each workload, `repeats` times, under callgrind.
+pub fn instructions(
+    name: &str,
+    binary: &Path,
+    framework: &str,
+    cpu: usize,
+    workloads: impl FnOnce(SocketAddr) -> Vec<(Scenario, Arc<Workload>)>,
+    repeats: usize,
+) -> Result<BTreeMap<Scenario, ScenarioCost>, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    let out = dir.path().join("callgrind.out");
+    let wrapper = [
+        "valgrind".to_owned(),
+        "--tool=callgrind".to_owned(),
+        format!("--callgrind-out-file={}", out.display()),
+        "--dump-instr=no".to_owned(),
+        "--dump-line=no".to_owned(),
+    ];
+    let mut server = BackendProcess::launch(name, binary, &wrapper, &[cpu], VALGRIND_READY)?;
+    let pid = server.pid;
+    let runtime = runtime()?;
+    let mut costs = BTreeMap::new();
+    for (scenario, workload) in workloads(server.addr) {
+        let mut runs = Vec::new();
+        let mut last = None;
+        for _ in 0..repeats.max(1) {
+            let measured = runtime.block_on(async {
+                let mut conns = Connections::open(server.addr, CONNECTIONS).await?;
+                conns.burst(&workload, 100).await?;
+                let small = counted(pid, &out, &mut conns, &workload, SMALL).await?;
+                let large = counted(pid, &out, &mut conns, &workload, LARGE).await?;
+                Ok::<_, String>(callgrind::per_request(&small, SMALL, &large, LARGE))
+            });
+            let profile = measured.map_err(|e| format!("{name} {}: {e}", scenario.name()))?;
+            runs.push(profile.total);
+            last = Some(profile);
+        }
+        let by_crate = last.map(|p| p.by_crate()).unwrap_or_default();
+        let mut by_group = BTreeMap::new();
+        for (krate, cost) in &by_crate {
+            *by_group
+                .entry(callgrind::group_of(krate, framework).to_owned())
+                .or_insert(0.0) += cost;
+        }
+        costs.insert(
+            scenario,
+            ScenarioCost {
+                instructions: runs,
+                by_crate,
+                by_group,
+                ..ScenarioCost::default()
+            },
+        );
+    }
+    server.stop();
+    Ok(costs)
+}
+
+/// Zero the counters, send `n` requests, dump, and read the dump.
+async fn counted(
+    pid: u32,
+    out: &Path,
+    conns: &mut Connections,
+    workload: &Workload,
+    n: u64,
+) -> Result<Profile, String> {
+    callgrind_control("-z", pid)?;
+    conns.burst(workload, n).await?;
+    let before = dumps(out);
+    callgrind_control("-d", pid)?;
+    let file = dumps(out)
+        .into_iter()
+        .find(|f| !before.contains(f))
+        .ok_or("callgrind wrote no dump")?;
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let _ = std::fs::remove_file(&file);
+    Ok(callgrind::parse(&text))
+}
+
+fn callgrind_control(command: &str, pid: u32) -> Result<(), String> {
+    let output = Command::new("callgrind_control")
+        .args([command, &pid.to_string()])
+        .output()
+        .map_err(|e| format!("callgrind_control: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "callgrind_control {command} {pid}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+/// The dump files callgrind has written next to `out` (`callgrind.out.1`, `.2`, ...).
+fn dumps(out: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(stem)) = (out.parent(), out.file_name()) else {
+        return Vec::new();
+    };
+    let prefix = format!("{}.", stem.to_string_lossy());
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// System calls and context switches per request of a natively running server: `perf stat`
+/// attached to it while `PERF_REQUESTS` requests are sent.
+pub fn kernel_share(server: &BackendProcess, workload: &Workload) -> Result<(f64, f64), String> {
+    let runtime = runtime()?;
+    let mut conns = runtime.block_on(Connections::open(server.addr, CONNECTIONS))?;
+    runtime.block_on(conns.burst(workload, 200))?;
+    let perf = Command::new("perf")
+        .args([
+            "stat",
+            "-x,",
+            "-e",
+            "raw_syscalls:sys_enter,context-switches",
+            "-p",
+            &server.pid.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("perf: {e}"))?;
+    // perf needs a moment to attach before the burst is counted.
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = runtime.block_on(conns.burst(workload, PERF_REQUESTS));
+    let _ = Command::new("kill")
+        .args(["-INT", &perf.id().to_string()])
+        .status();
+    let output = perf.wait_with_output().map_err(|e| format!("perf: {e}"))?;
+    sent?;
+    let text = String::from_utf8_lossy(&output.stderr);
+    let count = |event: &str| {
+        text.lines()
+            .find(|l| l.split(',').nth(2) == Some(event))
+            .and_then(|l| l.split(',').next()?.trim().parse::<f64>().ok())
+            .ok_or_else(|| format!("perf stat gave no {event} count: {}", text.trim()))
+    };
+    let requests = PERF_REQUESTS as f64;
+    Ok((
+        count("raw_syscalls:sys_enter")? / requests,
+        count("context-switches")? / requests,
+    ))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio: {e}"))
+}
+
+/// Keep-alive connections that send bursts of a workload's requests, closed loop.
+struct Connections {
+    streams: Vec<(TcpStream, Vec<u8>, usize)>,
+}
+
+impl Connections {
+    async fn open(addr: SocketAddr, n: usize) -> Result<Self, String> {
+        let mut streams = Vec::new();
+        for id in 0..n {
+            let io = TcpStream::connect(addr)
+                .await
+                .map_err(|e| format!("connect {addr}: {e}"))?;
+            let _ = io.set_nodelay(true);
+            streams.push((io, Vec::with_capacity(16 * 1024), id.wrapping_mul(7919)));
+        }
+        Ok(Self { streams })
+    }
+
+    /// Sends `n` requests in all, shared out over the connections, each checked.
+    async fn burst(&mut self, workload: &Workload, n: u64) -> Result<(), String> {
+        let count = self.streams.len() as u64;
+        let sends = self
+            .streams
+            .iter_mut()
+            .enumerate()
+            .map(|(i, (io, buf, cursor))| {
+                let share = n / count + u64::from((i as u64) < n % count);
+                async move {
+                    for _ in 0..share {
+                        let next = workload.next(i, cursor);
+                        let request = next.prepared();
+                        io.write_all(&request.bytes)
+                            .await
+                            .map_err(|e| format!("send: {e}"))?;
+                        let response = http1::read_response(io, buf, false, false)
+                            .await
+                            .map_err(|e| format!("read: {e:?}"))?;
+                        if response.status != request.status {
+                            return Err(format!(
+                                "status {} where {} was expected",
+                                response.status, request.status
+                            ));
+                        }
+                    }
+                    Ok(())
+                }
+            });
+        let results = futures_util::future::join_all(sends);
+        match tokio::time::timeout(Duration::from_secs(300), results).await {
+            Ok(results) => results.into_iter().collect(),
+            Err(_) => Err("a burst took over 300 s".into()),
+        }
+    }
+}
