@@ -18,26 +18,31 @@ pub struct BackendProcess {
     child: Child,
     pub pid: u32,
     pub addr: SocketAddr,
-    _dir: tempfile::TempDir,
+    /// Holds the database and the server's stderr; removed when this is dropped.
+    dir: tempfile::TempDir,
+    database: std::path::PathBuf,
 }
 
 impl BackendProcess {
     /// Starts `target/release/backend-<name>` pinned to `cpus` (with as many workers), on
     /// port 0 with a fresh database, and returns once it answers `/healthz`.
     pub fn start(name: &str, cpus: &[usize]) -> Result<Self, String> {
-        Self::launch(name, &info::binary(name), &[], cpus, READY)
+        Self::launch(name, &info::binary(name), &[], cpus, READY, None)
     }
 
     /// The same for any `binary` that takes the backends' flags, run through `wrapper` (a
-    /// command and its arguments, such as valgrind), allowing `ready` to start.
+    /// command and its arguments, such as valgrind), allowing `ready` to start, on `database`
+    /// when given (the users and sessions an earlier run of it made) or a fresh one.
     pub fn launch(
         name: &str,
         binary: &Path,
         wrapper: &[String],
         cpus: &[usize],
         ready: Duration,
+        database: Option<&Path>,
     ) -> Result<Self, String> {
         let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let database = database.map_or_else(|| dir.path().join("site.db"), Path::to_path_buf);
         let log =
             std::fs::File::create(dir.path().join("stderr.log")).map_err(|e| e.to_string())?;
         let list = cpus
@@ -59,7 +64,7 @@ impl BackendProcess {
                 &cpus.len().max(1).to_string(),
             ])
             .arg("--database")
-            .arg(dir.path().join("site.db"))
+            .arg(&database)
             .env_remove("SITEBENCH_ADMIN")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -79,7 +84,8 @@ impl BackendProcess {
             child,
             pid,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            _dir: dir,
+            dir,
+            database,
         };
         let line = rx.recv_timeout(ready).unwrap_or_default();
         let addr = line
@@ -87,7 +93,7 @@ impl BackendProcess {
             .rsplit_once("listening on http://")
             .and_then(|(_, a)| a.parse::<SocketAddr>().ok())
             .ok_or_else(|| {
-                let log = std::fs::read_to_string(server._dir.path().join("stderr.log"))
+                let log = std::fs::read_to_string(server.dir.path().join("stderr.log"))
                     .unwrap_or_default();
                 format!(
                     "backend-{name} did not announce its port (stdout {line:?}, stderr {:?})",
@@ -124,6 +130,11 @@ impl BackendProcess {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The database it runs on (kept until this is dropped).
+    pub fn database(&self) -> &Path {
+        &self.database
     }
 
     /// SIGTERM, then wait up to 10 s; true when it exited with status 0.

@@ -93,6 +93,18 @@ pub struct Profile64 {
 }
 
 impl Profile64 {
+    /// The `n` functions with the most instructions, most first.
+    pub fn top(&self, n: usize) -> Vec<(String, f64)> {
+        let mut all: Vec<(String, f64)> = self
+            .by_function
+            .iter()
+            .map(|(name, cost)| (name.clone(), *cost))
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1));
+        all.truncate(n);
+        all
+    }
+
     /// Instructions per crate ([`crate_of`]), largest first after sorting by the caller.
     pub fn by_crate(&self) -> BTreeMap<String, f64> {
         let mut out = BTreeMap::new();

@@ -26,11 +26,13 @@ use crate::http1;
 use crate::scenarios::{Scenario, Workload};
 
 /// Requests in the two counted bursts, and the connections that send them.
-const SMALL: u64 = 400;
-const LARGE: u64 = 1_600;
+const SMALL: u64 = 200;
+const LARGE: u64 = 800;
 const CONNECTIONS: usize = 8;
+/// How many of the costliest functions the report keeps per server and scenario.
+const TOP_FUNCTIONS: usize = 30;
 /// Requests sent natively while `perf stat` counts system calls and context switches.
-const PERF_REQUESTS: u64 = 20_000;
+const PERF_REQUESTS: u64 = 5_000;
 /// A server under valgrind starts and answers tens of times slower.
 const VALGRIND_READY: Duration = Duration::from_secs(120);
 
@@ -46,6 +48,10 @@ pub struct ScenarioCost {
     /// The same, in BENCH.md's groups: framework, hyper, tokio, site-core, adapter, std/alloc,
     /// other.
     pub by_group: BTreeMap<String, f64>,
+    /// The functions with the most instructions per request (self cost, the last repeat),
+    /// to see where they go.
+    #[serde(default)]
+    pub top_functions: Vec<(String, f64)>,
     pub syscalls_per_request: Option<f64>,
     pub context_switches_per_request: Option<f64>,
     /// Why a figure is missing, when a tool failed.
@@ -84,17 +90,20 @@ pub fn missing_tools() -> (Option<String>, Option<String>) {
 pub fn measurable(scenario: Scenario) -> bool {
     !matches!(
         scenario,
-        Scenario::Login | Scenario::Signup | Scenario::Mixed
+        Scenario::Login | Scenario::Signup | Scenario::Mixed | Scenario::Storm
     )
 }
 
 /// Instructions per request of `binary` for each workload, `repeats` times, under callgrind.
+/// It runs on `database`, where the users and sessions the workloads use were made (by the
+/// same binary, run natively: no password is hashed under valgrind).
 pub fn instructions(
     name: &str,
     binary: &Path,
+    database: &Path,
     framework: &str,
     cpu: usize,
-    workloads: impl FnOnce(SocketAddr) -> Vec<(Scenario, Arc<Workload>)>,
+    workloads: &[(Scenario, Arc<Workload>)],
     repeats: usize,
 ) -> Result<BTreeMap<Scenario, ScenarioCost>, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
@@ -106,25 +115,36 @@ pub fn instructions(
         "--dump-instr=no".to_owned(),
         "--dump-line=no".to_owned(),
     ];
-    let mut server = BackendProcess::launch(name, binary, &wrapper, &[cpu], VALGRIND_READY)?;
+    let mut server = BackendProcess::launch(
+        name,
+        binary,
+        &wrapper,
+        &[cpu],
+        VALGRIND_READY,
+        Some(database),
+    )?;
     let pid = server.pid;
     let runtime = runtime()?;
     let mut costs = BTreeMap::new();
-    for (scenario, workload) in workloads(server.addr) {
+    for (scenario, workload) in workloads {
         let mut runs = Vec::new();
         let mut last = None;
         for _ in 0..repeats.max(1) {
             let measured = runtime.block_on(async {
                 let mut conns = Connections::open(server.addr, CONNECTIONS).await?;
-                conns.burst(&workload, 100).await?;
-                let small = counted(pid, &out, &mut conns, &workload, SMALL).await?;
-                let large = counted(pid, &out, &mut conns, &workload, LARGE).await?;
+                conns.burst(workload, 100).await?;
+                let small = counted(pid, &out, &mut conns, workload, SMALL).await?;
+                let large = counted(pid, &out, &mut conns, workload, LARGE).await?;
                 Ok::<_, String>(callgrind::per_request(&small, SMALL, &large, LARGE))
             });
             let profile = measured.map_err(|e| format!("{name} {}: {e}", scenario.name()))?;
             runs.push(profile.total);
             last = Some(profile);
         }
+        let top_functions = last
+            .as_ref()
+            .map(|p| p.top(TOP_FUNCTIONS))
+            .unwrap_or_default();
         let by_crate = last.map(|p| p.by_crate()).unwrap_or_default();
         let mut by_group = BTreeMap::new();
         for (krate, cost) in &by_crate {
@@ -133,11 +153,12 @@ pub fn instructions(
                 .or_insert(0.0) += cost;
         }
         costs.insert(
-            scenario,
+            *scenario,
             ScenarioCost {
                 instructions: runs,
                 by_crate,
                 by_group,
+                top_functions,
                 ..ScenarioCost::default()
             },
         );
@@ -222,7 +243,7 @@ pub fn kernel_share(server: &BackendProcess, workload: &Workload) -> Result<(f64
         .spawn()
         .map_err(|e| format!("perf: {e}"))?;
     // perf needs a moment to attach before the burst is counted.
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(200));
     let sent = runtime.block_on(conns.burst(workload, PERF_REQUESTS));
     let _ = Command::new("kill")
         .args(["-INT", &perf.id().to_string()])

@@ -38,11 +38,13 @@ pub fn build_backends(backends: &[String]) -> Result<(), String> {
         .args(["build", "--release", "--quiet"]);
     for backend in backends {
         if backend == crate::backends::FLOOR.name {
-            command.args(["-p", "bench", "--bin", "floor"]);
+            // Not `--bin floor`: that would restrict every package named to a `floor` binary.
+            command.args(["-p", "bench"]);
         } else {
             command.args(["-p", &format!("backend-{backend}")]);
         }
     }
+    command.arg("--bins");
     let status = command
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;

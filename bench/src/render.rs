@@ -561,7 +561,10 @@ mod tests {
         report.backends.push(other);
         let text = terminal(&report);
         assert!(text.contains("*500 "), "{text}");
-        assert!(text.contains(" 100 (90–120)") && !text.contains("*100 (90–120)"), "{text}");
+        assert!(
+            text.contains(" 100 (90–120)") && !text.contains("*100 (90–120)"),
+            "{text}"
+        );
         assert!(markdown(&report).contains("| **500** |"));
     }
 

@@ -264,16 +264,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
         }
     }
     if options.cost && valgrind_missing.is_none() && url_addr.is_none() {
-        for index in 0..servers.len() {
-            let server = &mut servers[index];
-            progress.set_message(format!(
-                "{}: instructions per request (callgrind)",
-                server.report.name
-            ));
-            instructions(options, server, &tag);
-            progress.inc(u64::try_from(COST_PER_SERVER.as_millis()).unwrap_or(0));
-            write(&servers, &mut report)?;
-        }
+        instructions(options, &mut servers, &progress);
     }
     write(&servers, &mut report)?;
     progress.finish_and_clear();
@@ -731,50 +722,102 @@ fn kernel_share(server: &mut Server) {
     server.process = Some(process);
 }
 
-/// Instructions per request: the server started again, alone, under callgrind.
-fn instructions(options: &Options, server: &mut Server, tag: &str) {
-    if server.report.failure.is_some() || server.report.role == Role::External {
-        return;
+/// Instructions per request: each server started again under callgrind, on the database
+/// its native run made (so the sessions of `me` exist), with the same requests; as many at
+/// once as there are server cores (the counts do not depend on what else runs).
+fn instructions(options: &Options, servers: &mut [Server], progress: &ProgressBar) {
+    struct Job {
+        index: usize,
+        name: String,
+        database: PathBuf,
+        workloads: Vec<(Scenario, Arc<Workload>)>,
     }
-    let name = server.report.name.clone();
-    let framework = backends::find(&name).map_or("", |b| b.framework);
-    let scenarios: Vec<Scenario> = scenarios_of(&name, &options.scenarios)
-        .into_iter()
-        .filter(|s| cost::measurable(*s))
+    let jobs: Vec<Job> = servers
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.report.failure.is_none() && s.report.role != Role::External)
+        .filter_map(|(index, server)| {
+            let database = server.process.as_ref()?.database().to_path_buf();
+            let workloads = server
+                .workloads
+                .iter()
+                .filter(|(s, _)| cost::measurable(**s))
+                .filter_map(|(s, w)| Some((*s, w.as_ref().ok()?.clone())))
+                .collect();
+            Some(Job {
+                index,
+                name: server.report.name.clone(),
+                database,
+                workloads,
+            })
+        })
         .collect();
-    let cpu = options.server_cpus.first().copied().unwrap_or(0);
-    let measured = cost::instructions(
-        &name,
-        &info::binary(&name),
-        framework,
-        cpu,
-        |addr| {
-            prepare(addr, &scenarios, &format!("{tag}c"))
-                .into_iter()
-                .filter_map(|(s, w)| Some((s, w.ok()?)))
-                .collect()
-        },
-        options.cost_repeat,
-    );
-    match measured {
-        Ok(costs) => {
-            for (scenario, figures) in costs {
-                let cost = server
-                    .scenario(scenario)
-                    .cost
-                    .get_or_insert_with(ScenarioCost::default);
-                cost.instructions = figures.instructions;
-                cost.by_crate = figures.by_crate;
-                cost.by_group = figures.by_group;
-            }
+    let lanes = options
+        .server_cpus
+        .len()
+        .max(1)
+        .max(2.min(procfs::machine().cores));
+    let queue = std::sync::Mutex::new(jobs.into_iter());
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for lane in 0..lanes {
+            let (queue, results) = (&queue, &results);
+            scope.spawn(move || {
+                loop {
+                    let job = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                    let Some(Job {
+                        index,
+                        name,
+                        database,
+                        workloads,
+                    }) = job
+                    else {
+                        return;
+                    };
+                    progress.set_message(format!("{name}: instructions per request (callgrind)"));
+                    let framework = backends::find(&name).map_or("", |b| b.framework);
+                    let measured = cost::instructions(
+                        &name,
+                        &info::binary(&name),
+                        &database,
+                        framework,
+                        lane,
+                        &workloads,
+                        options.cost_repeat,
+                    );
+                    progress.inc(u64::try_from(COST_PER_SERVER.as_millis()).unwrap_or(0));
+                    let scenarios: Vec<Scenario> = workloads.iter().map(|(s, _)| *s).collect();
+                    results
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((index, scenarios, measured));
+                }
+            });
         }
-        Err(why) => {
-            for scenario in scenarios {
-                server
-                    .scenario(scenario)
-                    .cost
-                    .get_or_insert_with(ScenarioCost::default)
-                    .error = Some(why.clone());
+    });
+    for (index, scenarios, measured) in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        let server = &mut servers[index];
+        match measured {
+            Ok(costs) => {
+                for (scenario, figures) in costs {
+                    let cost = server
+                        .scenario(scenario)
+                        .cost
+                        .get_or_insert_with(ScenarioCost::default);
+                    cost.instructions = figures.instructions;
+                    cost.by_crate = figures.by_crate;
+                    cost.by_group = figures.by_group;
+                    cost.top_functions = figures.top_functions;
+                }
+            }
+            Err(why) => {
+                for scenario in scenarios {
+                    server
+                        .scenario(scenario)
+                        .cost
+                        .get_or_insert_with(ScenarioCost::default)
+                        .error = Some(why.clone());
+                }
             }
         }
     }
