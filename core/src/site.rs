@@ -83,7 +83,11 @@ impl Site {
         };
         let storage = Storage::open(&config.database)?;
         let passwords = Passwords::new(config.password_cost, config.workers)?;
-        let server = HeaderValue::from_str(&format!("sitebench-{backend}"))
+        // Made once and leaked, so that each response's copy is free (a shared `Bytes` would
+        // count references on every request).
+        let server: &'static str = format!("sitebench-{backend}").leak();
+        let server = HeaderValue::from_str(server)
+            .map(|_| HeaderValue::from_static(server))
             .map_err(|_| format!("invalid backend name {backend:?}"))?;
         Ok(Self(Arc::new(Inner {
             server,
@@ -121,12 +125,14 @@ impl Site {
         headers: &HeaderMap,
     ) -> (Exchange, Option<Reply>) {
         let exchange = Exchange {
-            log: (!self.0.quiet).then(|| LogStart {
-                peer,
-                method: method.clone(),
-                uri: uri.clone(),
-                version,
-                at: time::OffsetDateTime::now_utc(),
+            log: (!self.0.quiet).then(|| {
+                Box::new(LogStart {
+                    peer,
+                    method: method.clone(),
+                    uri: uri.clone(),
+                    version,
+                    at: time::OffsetDateTime::now_utc(),
+                })
             }),
             html_errors: prefers_html(headers),
             head: *method == Method::HEAD,
@@ -467,7 +473,8 @@ impl Site {
 
 /// What an adapter keeps from `Site::begin` until the response is ready.
 pub struct Exchange {
-    log: Option<LogStart>,
+    /// Boxed: adapters carry the exchange across an await, and a small one is cheap to move.
+    log: Option<Box<LogStart>>,
     html_errors: bool,
     head: bool,
     server: HeaderValue,

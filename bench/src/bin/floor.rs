@@ -1,6 +1,7 @@
 //! `floor`: the least a Rust server on hyper 1 does for the cheap scenarios (BENCH.md 4.3),
-//! the reference under the `hyper` backend. It answers `/plaintext`, `/json`, `/healthz` and
-//! `/` (the site's home page, with an ETag) from memory, with no site logic: no admission
+//! the reference under the `hyper` backend. It answers `/plaintext`, `/json` (serialised per
+//! request), `/healthz` and `/` (the site's home page, with an ETag) from memory, with no site
+//! logic: no admission
 //! rules, no negotiation, no header-read timeout, no access log. It is not the site and is not
 //! verified against the contract; `hyper` / `floor` is what the site's own rules cost.
 //! It takes the backends' flags so the bench starts it like one (`--database`, `--admin`
@@ -17,6 +18,11 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+
+#[derive(serde::Serialize)]
+struct Message {
+    message: &'static str,
+}
 
 const HOME: &[u8] = include_bytes!("../../../core/static/index.html");
 
@@ -102,11 +108,19 @@ async fn answer(
                 "text/plain; charset=utf-8",
                 b"Hello, World!",
             ),
-            "/json" => (
-                StatusCode::OK,
-                "application/json",
-                br#"{"message":"Hello, World!"}"#,
-            ),
+            // Serialised per request, as TechEmpower's json test (and the site) do.
+            "/json" => {
+                let body = serde_json::to_vec(&Message {
+                    message: "Hello, World!",
+                })
+                .unwrap_or_default();
+                return Ok(respond(
+                    StatusCode::OK,
+                    "application/json",
+                    Bytes::from(body),
+                    None,
+                ));
+            }
             "/healthz" => (StatusCode::OK, "text/plain; charset=utf-8", b"ok"),
             "/" => (StatusCode::OK, "text/html; charset=utf-8", HOME),
             _ => (
@@ -115,13 +129,28 @@ async fn answer(
                 b"not here",
             ),
         };
-    let mut response = Response::new(Full::new(Bytes::from_static(body)));
+    let etag = (request.uri().path() == "/").then_some(etag);
+    Ok(respond(
+        status,
+        content_type,
+        Bytes::from_static(body),
+        etag,
+    ))
+}
+
+fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+    etag: Option<HeaderValue>,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(SERVER, HeaderValue::from_static("sitebench-floor"));
-    if request.uri().path() == "/" {
+    if let Some(etag) = etag {
         headers.insert(ETAG, etag);
     }
-    Ok(response)
+    response
 }
