@@ -32,9 +32,10 @@ use crate::workloads::{self, STORM_LOGINS, STORM_PLAIN};
 
 /// Time allowed per server for starting, verifying and stopping it, for the estimate.
 const PER_SERVER_OVERHEAD: Duration = Duration::from_secs(2);
-/// Time callgrind takes per server and scenario, and per server to start, for the estimate.
-const COST_PER_SCENARIO: Duration = Duration::from_secs(2);
-const COST_PER_SERVER: Duration = Duration::from_secs(6);
+/// Time the cost takes per server and scenario, and per server (start under valgrind, perf),
+/// for the estimate: measured 50 s for six servers and seven scenarios on two cores.
+const COST_PER_SCENARIO: Duration = Duration::from_millis(700);
+const COST_PER_SERVER: Duration = Duration::from_secs(3);
 /// The scenarios `floor` answers.
 const FLOOR_SCENARIOS: [Scenario; 3] = [Scenario::Plaintext, Scenario::Json, Scenario::Static];
 
@@ -419,7 +420,7 @@ fn time_scenario(
             let server = &mut servers[*index];
             if scenario == Scenario::Storm {
                 let quiet = quiet_plaintext(workload);
-                let run = window(
+                let run = server_window(
                     options,
                     scenario,
                     server,
@@ -435,7 +436,7 @@ fn time_scenario(
             } else {
                 options.connections
             };
-            let run = window(
+            let run = server_window(
                 options,
                 scenario,
                 server,
@@ -493,7 +494,7 @@ fn fixed_rate(
     let rate = (slowest / 2.0).floor();
     for (index, workload) in taking_part {
         let server = &mut servers[*index];
-        let run = window(
+        let run = server_window(
             options,
             scenario,
             server,
@@ -509,9 +510,45 @@ fn fixed_rate(
     }
 }
 
+/// What a window loads: a server's address, its process (none for `--url`) and its name.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub name: &'a str,
+    pub addr: SocketAddr,
+    pub pid: Option<u32>,
+}
+
 /// One measured window on fresh connections, measured again (at most `MAX_REMEASURE` times)
-/// while it is noisy; the reasons of the dropped ones are kept in the scenario's report.
-fn window(
+/// while it is noisy: the kept window, and why each dropped one was noisy.
+pub fn window(
+    options: &Options,
+    target: Target<'_>,
+    workload: &Arc<Workload>,
+    rate: Option<f64>,
+    connections: usize,
+    progress: &ProgressBar,
+) -> (Run, Vec<String>) {
+    let mut dropped = Vec::new();
+    loop {
+        progress.set_message(format!(
+            "{} · {}",
+            target.name,
+            if rate.is_some() && options.rate.is_none() {
+                "fixed rate".to_owned()
+            } else {
+                format!("window {}", dropped.len() + 1)
+            }
+        ));
+        let run = measure(options, target, workload, rate, connections, progress);
+        match run.noise.and_then(|n| n.noisy()) {
+            Some(why) if dropped.len() < noise::MAX_REMEASURE => dropped.push(why),
+            _ => return (run, dropped),
+        }
+    }
+}
+
+/// [`window`] for a server of the run, its dropped windows noted in the scenario's report.
+fn server_window(
     options: &Options,
     scenario: Scenario,
     server: &mut Server,
@@ -520,28 +557,14 @@ fn window(
     connections: usize,
     progress: &ProgressBar,
 ) -> Run {
-    let mut attempt = 0;
-    loop {
-        progress.set_message(format!(
-            "{} · {} · {}",
-            server.report.name,
-            scenario.name(),
-            if rate.is_some() && options.rate.is_none() {
-                "fixed rate".to_owned()
-            } else {
-                format!("window {}", attempt + 1)
-            }
-        ));
-        let run = measure(options, server, workload, rate, connections, progress);
-        let why = run.noise.and_then(|n| n.noisy());
-        match why {
-            Some(why) if attempt < noise::MAX_REMEASURE => {
-                server.scenario(scenario).dropped.push(why);
-                attempt += 1;
-            }
-            _ => return run,
-        }
-    }
+    let target = Target {
+        name: &format!("{} · {}", server.report.name, scenario.name()),
+        addr: server.addr,
+        pid: server.pid(),
+    };
+    let (run, dropped) = window(options, target, workload, rate, connections, progress);
+    server.scenario(scenario).dropped.extend(dropped);
+    run
 }
 
 /// Loads the server for the warm-up and one window, sampling it and the cores around the
@@ -549,15 +572,15 @@ fn window(
 /// the next window).
 fn measure(
     options: &Options,
-    server: &Server,
+    target: Target<'_>,
     workload: &Arc<Workload>,
     rate: Option<f64>,
     connections: usize,
     progress: &ProgressBar,
 ) -> Run {
-    let pid = server.pid();
+    let pid = target.pid;
     let spec = LoadSpec {
-        addr: server.addr,
+        addr: target.addr,
         connections,
         warmup: options.warmup,
         windows: 1,

@@ -1,0 +1,105 @@
+//! A busy neighbour on the load generator's core is seen: the windows it spoils are marked
+//! noisy, dropped and measured again (a bounded number of times), with the reason kept. The
+//! server is the `floor` binary of this crate; the neighbour a shell loop pinned to the
+//! client core. Needs two cores (skipped, with a message, on one).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bench::backend_process::BackendProcess;
+use bench::noise::MAX_REMEASURE;
+use bench::runner::{Options, Target, window};
+use bench::scenarios::{Prepared, Workload};
+
+fn options(out: &Path) -> Options {
+    Options {
+        servers: vec!["floor".into()],
+        scenarios: Vec::new(),
+        duration: Duration::from_millis(300),
+        warmup: Duration::from_millis(100),
+        connections: 2,
+        repeat: 1,
+        rate: None,
+        server_cpus: vec![0],
+        client_cpus: vec![1],
+        out: out.to_path_buf(),
+        url: None,
+        quick: true,
+        timing: true,
+        cost: false,
+        cost_repeat: 1,
+    }
+}
+
+#[test]
+fn a_busy_neighbour_spoils_windows_that_are_then_measured_again() {
+    if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+        eprintln!("skipped: the noise check needs two cores (server on one, client on the other)");
+        return;
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut floor = BackendProcess::launch(
+        "floor",
+        Path::new(env!("CARGO_BIN_EXE_floor")),
+        &[],
+        &[0],
+        Duration::from_secs(15),
+        None,
+    )
+    .expect("floor starts");
+    let workload: Arc<Workload> = Workload::single(Prepared::get(
+        &floor.addr.to_string(),
+        "/plaintext",
+        "",
+        200,
+    ));
+    let target = Target {
+        name: "floor",
+        addr: floor.addr,
+        pid: Some(floor.pid),
+    };
+    let progress = indicatif::ProgressBar::hidden();
+    let options = options(out.path());
+
+    // A neighbour that keeps the client core busy for 1.2 s, then stops.
+    let mut neighbour = Command::new("taskset")
+        .args([
+            "-c",
+            "1",
+            "timeout",
+            "1.2",
+            "sh",
+            "-c",
+            "while :; do :; done",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("taskset and timeout (util-linux, coreutils) run a busy loop");
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    let (run, dropped) = window(&options, target, &workload, None, 2, &progress);
+    let _ = neighbour.wait();
+
+    assert!(
+        !dropped.is_empty(),
+        "a window with a busy loop on the client core must be dropped (kept window: {:?})",
+        run.noise
+    );
+    assert!(dropped.len() <= MAX_REMEASURE, "{dropped:?}");
+    assert!(
+        dropped.iter().all(|why| why.contains("client's cores")),
+        "{dropped:?}"
+    );
+    assert!(run.responses > 0 && run.errors.total() == 0, "{run:?}");
+    if started.elapsed() > Duration::from_millis(1400) {
+        // The neighbour was gone for the last attempt: that window is clean and kept.
+        assert!(
+            dropped.len() < MAX_REMEASURE || run.noise.is_some_and(|n| n.noisy().is_none()),
+            "{:?} {dropped:?}",
+            run.noise
+        );
+    }
+    assert!(floor.stop(), "floor exits 0 on SIGTERM");
+}
