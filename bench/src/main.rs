@@ -51,7 +51,7 @@ struct RunArgs {
     /// Scenarios to run [default: all].
     #[arg(long, value_delimiter = ',', value_enum)]
     scenarios: Vec<Scenario>,
-    /// Seconds measured per window [default: 1.5, --quick 0.5].
+    /// Seconds measured per window [default: 1.25, --quick 0.5].
     #[arg(long)]
     duration: Option<f64>,
     /// Seconds of warm-up before each window, on its fresh connections [default: 0.5, --quick 0.25].
@@ -133,7 +133,7 @@ fn run(args: RunArgs, timing: bool) -> Result<ExitCode, String> {
     let (duration, warmup, repeat) = if args.quick {
         (0.5, 0.25, 1)
     } else {
-        (1.5, 0.5, 3)
+        (1.25, 0.5, 3)
     };
     let options = Options {
         servers: if args.backends.is_empty() {
