@@ -112,7 +112,7 @@ const COLUMNS: [Column; 14] = [
     },
     Column {
         name: "syscalls/req",
-        higher_is_better: Some(false),
+        higher_is_better: None,
         value: |r, _| r.scenario.cost.as_ref()?.syscalls_per_request,
     },
     Column {
@@ -428,10 +428,10 @@ fn bars_svg(
         y += 10.0;
     }
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{:.0}\" font-family=\"sans-serif\" font-size=\"11\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{h:.0}\" viewBox=\"0 0 {width} {h:.0}\" font-family=\"sans-serif\" font-size=\"11\">\
          <text x=\"4\" y=\"16\" font-size=\"14\" font-weight=\"bold\">{}</text>{body}</svg>",
-        y + 6.0,
-        escape(title)
+        escape(title),
+        h = y + 6.0,
     )
 }
 
@@ -486,7 +486,7 @@ pub fn html(report: &Report) -> String {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sitebench report</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}}\
          table{{border-collapse:collapse;font-size:.85rem;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.25rem .5rem}}\
-         td{{text-align:right}}td:nth-child(1),td:nth-child(2){{text-align:left}}svg{{display:block;margin:1rem 0}}</style>\
+         .scroll{{overflow-x:auto;max-width:100%}}td{{text-align:right}}td:nth-child(1),td:nth-child(2){{text-align:left}}svg{{display:block;margin:1rem 0;max-width:100%;height:auto}}</style>\
          </head><body><h1>sitebench report</h1>\n{table}\n<h2>Requests per second</h2>\n{}\n<h2>Latency</h2>\n{latency_charts}\n</body></html>\n",
         bars_svg(
             "requests/s (median), higher is better; each scenario on its own scale",
@@ -516,7 +516,7 @@ fn markdown_table_to_html(md: &str) -> String {
             }
             let tag = if in_table { "td" } else { "th" };
             if !in_table {
-                out.push_str("<table>");
+                out.push_str("<div class=\"scroll\"><table>");
                 in_table = true;
             }
             out.push_str("<tr>");
@@ -532,7 +532,7 @@ fn markdown_table_to_html(md: &str) -> String {
             out.push_str("</tr>\n");
         } else {
             if in_table {
-                out.push_str("</table>\n");
+                out.push_str("</table></div>\n");
                 in_table = false;
             }
             // The page has its own heading; the Markdown's title line is skipped.
@@ -542,7 +542,7 @@ fn markdown_table_to_html(md: &str) -> String {
         }
     }
     if in_table {
-        out.push_str("</table>\n");
+        out.push_str("</table></div>\n");
     }
     out
 }
