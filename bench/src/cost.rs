@@ -25,16 +25,20 @@ use crate::callgrind::{self, Profile};
 use crate::http1;
 use crate::scenarios::{Scenario, Workload};
 
-/// Requests in the two counted bursts, and the connections that send them. Work done once a
-/// second (hyper's `Date`, tokio's timer wheel) is the part of a count that depends on how
-/// fast valgrind ran: with 600 requests between the counts, two runs on a loaded machine
-/// differed by up to 1.2%; with 1,200, by 0.2%.
+/// Requests in the two counted bursts, sent over one keep-alive connection, one at a time.
+/// With eight connections the server found a varying number of requests ready per wake-up,
+/// so the runtime's share of a request varied with timing: repeats of axum `/plaintext`
+/// spread 1.4%. One at a time, every request wakes the server the same way (this is what a
+/// request costs a server that is not saturated), and repeats agree within 0.5%. Work done
+/// once a second (hyper's `Date`, tokio's timer wheel) still depends on how fast valgrind ran;
+/// 1,200 requests between the counts make it small.
 const SMALL: u64 = 400;
 const LARGE: u64 = 1_600;
-const CONNECTIONS: usize = 8;
+const CONNECTIONS: usize = 1;
 /// How many of the costliest functions the report keeps per server and scenario.
 const TOP_FUNCTIONS: usize = 30;
-/// Requests sent natively while `perf stat` counts system calls and context switches.
+/// Requests sent natively, over the same one connection, while `perf stat` counts system
+/// calls and context switches.
 const PERF_REQUESTS: u64 = 5_000;
 /// A server under valgrind starts and answers tens of times slower.
 const VALGRIND_READY: Duration = Duration::from_secs(120);
