@@ -161,18 +161,18 @@ impl Storage {
         .await
     }
 
-    /// The username owning an unexpired session with this token hash.
+    /// The username owning an unexpired session with this token hash, and when it expires.
     pub async fn session_user(
         &self,
         token_hash: [u8; 32],
         now: i64,
-    ) -> Result<Option<String>, SiteError> {
+    ) -> Result<Option<(String, i64)>, SiteError> {
         self.with(move |c| {
             c.prepare_cached(
-                "SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id
+                "SELECT u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.token_hash = ?1 AND s.expires_at > ?2",
             )?
-            .query_row(params![token_hash, now], |r| r.get(0))
+            .query_row(params![token_hash, now], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
         })
         .await
@@ -226,7 +226,7 @@ mod tests {
             .expect("session");
         assert_eq!(
             storage.session_user([1; 32], 150).await,
-            Ok(Some("ada".into()))
+            Ok(Some(("ada".into(), 200)))
         );
         assert_eq!(storage.session_user([1; 32], 200).await, Ok(None));
         assert_eq!(storage.session_user([2; 32], 150).await, Ok(None));

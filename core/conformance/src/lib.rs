@@ -197,7 +197,8 @@ macro_rules! with_checks {
         "5": [
             database_created_in_working_directory, database_uses_wal, database_memory_works,
             signup_survives_kill_9, passwords_stored_as_argon2id_default_cost,
-            session_token_not_stored_in_clear, overlong_password_rejected_before_hashing,
+            session_token_not_stored_in_clear, session_survives_restart,
+            overlong_password_rejected_before_hashing,
             admins_from_repeated_flag,
         ],
         "6": [

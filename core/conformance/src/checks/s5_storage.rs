@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::s4_routes::user_doc;
-use super::{creds, fresh_name, fresh_password, log_in_at, sign_up_at};
+use super::{cookie, creds, fresh_name, fresh_password, log_in_at, sign_up_at};
 use crate::client::{Ctx, Endpoint, FORM, form};
 use crate::fail::CheckResult;
 use crate::process::{Proc, binary, database_bytes, dir_names, workdir};
@@ -164,6 +164,38 @@ pub(crate) async fn session_token_not_stored_in_clear(cx: &Ctx) -> CheckResult {
         !contains(&bytes, token.as_bytes()),
         "the database holds the session token in clear (only its SHA-256 may be stored)"
     );
+    Ok(())
+}
+
+/// Sessions are server-side, in the database: one made before a restart still works after it
+/// (whatever a server keeps in memory is gone), and a logout after the restart ends it.
+pub(crate) async fn session_survives_restart(cx: &Ctx) -> CheckResult {
+    let dir = workdir()?;
+    let db = dir.path().join("restart.db").to_string_lossy().into_owned();
+    let (mut proc, ep) = start_on(cx, dir.path(), &db).await?;
+    let (name, password) = (fresh_name("rs"), fresh_password());
+    sign_up_at(cx, &ep, &name, &password).await?;
+    let token = log_in_at(cx, &ep, &name, &password).await?;
+    proc.kill9()?;
+    drop(proc);
+    let (_proc, ep) = start_on(cx, dir.path(), &db).await?;
+    let me = |ep: &Endpoint| {
+        cx.req_at(ep, reqwest::Method::GET, "/me")
+            .header("cookie", cookie(&token))
+    };
+    let resp = cx.send(me(&ep)).await?;
+    resp.status(200)
+        .map_err(|e| e.context("a session made before a restart must work after it"))?;
+    let resp = cx
+        .send(
+            cx.post(&ep, "/logout", None, String::new())
+                .header("cookie", cookie(&token)),
+        )
+        .await?;
+    resp.status(204)?;
+    let resp = cx.send(me(&ep)).await?;
+    resp.status(401)
+        .map_err(|e| e.context("after logout the session must be gone"))?;
     Ok(())
 }
 
