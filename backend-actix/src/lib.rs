@@ -10,7 +10,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::guard;
@@ -238,7 +238,8 @@ async fn around(
                 // `Result`), and the request is gone either way: render the core's 500.
                 Some(Err(_)) | None => {
                     let mut failed = exchange.panicked();
-                    exchange.finish(failed.status(), failed.headers_mut());
+                    let length = Some(failed.body().len() as u64);
+                    exchange.finish(failed.status(), length, failed.headers_mut());
                     return Err(Rendered(failed).into());
                 }
             }
@@ -300,7 +301,11 @@ fn segment(decoded: Result<web::Path<String>, Error>, request: &HttpRequest) -> 
 /// `exchange.finish` on an actix response: the core sees (and adds to) its headers in `http` 1.
 fn finish(exchange: Exchange, response: &mut HttpResponse) {
     let mut headers = core_headers(response.headers());
-    exchange.finish(core_status(response.status()), &mut headers);
+    let length = match response.body().size() {
+        BodySize::Sized(length) => Some(length),
+        BodySize::None | BodySize::Stream => None,
+    };
+    exchange.finish(core_status(response.status()), length, &mut headers);
     *response.headers_mut() = actix_headers(&headers);
 }
 

@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use futures_util::FutureExt;
+use hyper::body::Body as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -171,7 +172,8 @@ async fn around(
             .await
             .unwrap_or_else(|_| reply(exchange.panicked())),
     };
-    exchange.finish(response.status(), response.headers_mut());
+    let length = response.body().size_hint().exact();
+    exchange.finish(response.status(), length, response.headers_mut());
     response
 }
 

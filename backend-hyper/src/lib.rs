@@ -172,12 +172,13 @@ async fn around(
             .await
             .unwrap_or_else(|_| reply(exchange.panicked())),
     };
-    exchange.finish(response.status(), response.headers_mut());
+    let length = response.body().size_hint().exact();
+    exchange.finish(response.status(), length, response.headers_mut());
     Ok(response)
 }
 
-/// The core's reply as is: it already carries `Content-Length`, and hyper sends the headers
-/// without the body for HEAD.
+/// The core's reply as is: hyper writes `Content-Length` from the body's length, and sends the
+/// headers without the body for HEAD.
 fn reply(reply: Reply) -> Response {
     reply.map(Full::new)
 }

@@ -419,8 +419,8 @@ impl<'r> FromData<'r> for Body {
 // ----- glue -----------------------------------------------------------------------------------
 
 /// The core's reply as rocket's response. rocket writes `Content-Length` itself from a sized
-/// body, so the core's header becomes the body's size; a reply without one (204, 304) gets a
-/// body whose size cannot be known (see `Unmeasured`).
+/// body (the core's `Content-Length: 0` included); a reply with neither body nor length (204,
+/// 304) gets a body whose size cannot be known (see `Unmeasured`).
 fn reply(reply: Reply) -> Answer {
     let (parts, body) = reply.into_parts();
     let mut response = Response::build();
@@ -430,10 +430,10 @@ fn reply(reply: Reply) -> Answer {
             response.raw_header_adjoin(name.as_str().to_owned(), header_text(value));
         }
     }
-    if parts.headers.contains_key(CONTENT_LENGTH) {
-        response.sized_body(body.len(), Cursor::new(body));
-    } else {
+    if body.is_empty() && !parts.headers.contains_key(CONTENT_LENGTH) {
         response.sized_body(None, Unmeasured);
+    } else {
+        response.sized_body(body.len(), Cursor::new(body));
     }
     Answer(response.finalize())
 }
@@ -472,17 +472,15 @@ impl<'r> Responder<'r, 'static> for Answer {
     }
 }
 
-/// `exchange.finish` on rocket's response: the length it logs is the body's size (rocket adds
-/// the header only when sending), and what it adds (`Server`) is copied over.
+/// `exchange.finish` on rocket's response: the core sees an empty header map (rocket adds
+/// `Content-Length` only when sending, from the body's size), and what it adds (`Server`) is
+/// copied over.
 fn finish(exchange: Exchange, response: &mut Response<'_>) {
     let mut headers = HeaderMap::new();
-    if let Some(size) = response.body().preset_size() {
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(size));
-    }
+    let length = response.body().preset_size().map(|size| size as u64);
     let status =
         StatusCode::from_u16(response.status().code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    exchange.finish(status, &mut headers);
-    headers.remove(CONTENT_LENGTH);
+    exchange.finish(status, length, &mut headers);
     for (name, value) in &headers {
         response.set_raw_header(name.as_str().to_owned(), header_text(value));
     }

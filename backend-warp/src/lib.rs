@@ -12,7 +12,7 @@ use std::panic::AssertUnwindSafe;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_util::{FutureExt, Stream, StreamExt};
 use http::{HeaderMap, Method, Request, Uri};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::service::{Service, service_fn};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -162,7 +162,8 @@ async fn around(
             }
         }
     };
-    exchange.finish(response.status(), response.headers_mut());
+    let length = response.body().size_hint().exact();
+    exchange.finish(response.status(), length, response.headers_mut());
     Ok(response)
 }
 

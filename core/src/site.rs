@@ -23,7 +23,7 @@ use crate::openapi;
 use crate::pages;
 use crate::passwords::Passwords;
 use crate::reply::{self, Reply};
-use crate::sessions::{self, SessionToken};
+use crate::sessions::{self, LiveSessions, SessionToken};
 use crate::static_files::StaticRoot;
 use crate::status_codes::{self, StatusRequest};
 use crate::storage::Storage;
@@ -43,6 +43,7 @@ struct Inner {
     server: HeaderValue,
     statics: StaticRoot,
     storage: Storage,
+    sessions: LiveSessions,
     passwords: Passwords,
     throttle: LoginThrottle,
     admins: HashSet<String>,
@@ -93,6 +94,7 @@ impl Site {
             server,
             statics,
             storage,
+            sessions: LiveSessions::default(),
             passwords,
             throttle: LoginThrottle::default(),
             admins: config
@@ -134,7 +136,7 @@ impl Site {
                     at: time::OffsetDateTime::now_utc(),
                 })
             }),
-            html_errors: prefers_html(headers),
+            accept: headers.get(http::header::ACCEPT).cloned(),
             head: *method == Method::HEAD,
             server: self.0.server.clone(),
         };
@@ -244,16 +246,15 @@ impl Site {
             };
             self.0.throttle.clear(&key);
             let token = SessionToken::generate();
-            let now = unix_now();
+            let (now, digest) = (unix_now(), token.digest());
+            let expires_at = now + sessions::LIFETIME_SECS;
             self.0
                 .storage
-                .insert_session(
-                    token.digest(),
-                    username.clone(),
-                    now,
-                    now + sessions::LIFETIME_SECS,
-                )
+                .insert_session(digest, username.clone(), now, expires_at)
                 .await?;
+            self.0
+                .sessions
+                .remember(digest, Arc::from(username.as_str()), expires_at);
             let mut response = match form.kind {
                 BodyKind::Form => see_other(HeaderValue::from_static("/me")),
                 BodyKind::Json => reply::json(
@@ -284,7 +285,9 @@ impl Site {
             admission::same_origin_post(request)?;
             credentials::within_limit(body)?;
             if let Some(token) = SessionToken::from_request(request) {
-                self.0.storage.delete_session(token.digest()).await?;
+                let digest = token.digest();
+                self.0.storage.delete_session(digest).await?;
+                self.0.sessions.forget(&digest);
             }
             let mut response = match credentials::body_kind(request) {
                 Ok(BodyKind::Form) => see_other(HeaderValue::from_static("/")),
@@ -461,13 +464,25 @@ impl Site {
         Ok(name.filter(|_| matches))
     }
 
-    async fn session_user(&self, request: &HeaderMap) -> Result<String, SiteError> {
+    /// The signed-in user: from the sessions in memory, else from the database (and then
+    /// remembered).
+    async fn session_user(&self, request: &HeaderMap) -> Result<Arc<str>, SiteError> {
         let token = SessionToken::from_request(request).ok_or(SiteError::NotSignedIn)?;
-        self.0
+        let (digest, now) = (token.digest(), unix_now());
+        if let Some(username) = self.0.sessions.get(&digest, now) {
+            return Ok(username);
+        }
+        let (username, expires_at) = self
+            .0
             .storage
-            .session_user(token.digest(), unix_now())
+            .session_user(digest, now)
             .await?
-            .ok_or(SiteError::NotSignedIn)
+            .ok_or(SiteError::NotSignedIn)?;
+        let username: Arc<str> = Arc::from(username);
+        self.0
+            .sessions
+            .remember(digest, Arc::clone(&username), expires_at);
+        Ok(username)
     }
 }
 
@@ -475,7 +490,9 @@ impl Site {
 pub struct Exchange {
     /// Boxed: adapters carry the exchange across an await, and a small one is cheap to move.
     log: Option<Box<LogStart>>,
-    html_errors: bool,
+    /// For the `500` after a panic, which must still be HTML when HTML was asked for: kept
+    /// as sent, and read only then.
+    accept: Option<HeaderValue>,
     head: bool,
     server: HeaderValue,
 }
@@ -490,21 +507,15 @@ struct LogStart {
 
 impl Exchange {
     /// The end of every exchange: adds `Server`, drops a `Content-Length` a framework put on a
-    /// 204 or 304 (they carry none), and writes the access-log line.
-    pub fn finish(self, status: StatusCode, headers: &mut HeaderMap) {
+    /// 204 or 304 (they carry none), and writes the access-log line with the body's length
+    /// (`body_len`, as the framework knows it: the core leaves `Content-Length` to it).
+    pub fn finish(self, status: StatusCode, body_len: Option<u64>, headers: &mut HeaderMap) {
         headers.insert(http::header::SERVER, self.server);
-        if matches!(status.as_u16(), 204 | 304) {
+        let bodiless = matches!(status.as_u16(), 204 | 304);
+        if bodiless {
             headers.remove(http::header::CONTENT_LENGTH);
         }
         if let Some(log) = self.log {
-            let bytes = if self.head {
-                None
-            } else {
-                headers
-                    .get(http::header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok())
-            };
             access_log::write(&access_log::line(
                 log.peer,
                 log.at,
@@ -512,18 +523,18 @@ impl Exchange {
                 &log.uri,
                 log.version,
                 status,
-                bytes,
+                body_len.filter(|_| !self.head && !bodiless),
             ));
         }
     }
 
     /// The `500` for a handler that panicked; the server goes on serving.
     pub fn panicked(&self) -> Reply {
-        let mut accept = HeaderMap::new();
-        if self.html_errors {
-            accept.insert(http::header::ACCEPT, HeaderValue::from_static("text/html"));
+        let mut request = HeaderMap::new();
+        if let Some(accept) = &self.accept {
+            request.insert(http::header::ACCEPT, accept.clone());
         }
-        SiteError::Panicked.render(&accept)
+        SiteError::Panicked.render(&request)
     }
 }
 
