@@ -4,6 +4,7 @@
 //! conditional GET (304) and the directory redirect (301). The root is either the files of
 //! `core/static/` embedded at build time or a directory on disk read on every request.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -77,8 +78,12 @@ impl StaticFile {
     /// `If-None-Match` decides when present (weak comparison); else `If-Modified-Since`.
     fn not_modified(&self, request: &HeaderMap) -> bool {
         let mut tags = request.get_all(IF_NONE_MATCH).iter().peekable();
-        if tags.peek().is_some() {
+        if let Some(first) = tags.peek() {
             let ours = self.etag.as_bytes();
+            // What a browser sends back: our tag, alone and as we wrote it.
+            if first.as_bytes() == ours {
+                return true;
+            }
             return tags
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
@@ -224,11 +229,11 @@ impl StaticRoot {
                 let joined = path.segments.join("/");
                 if path.directory {
                     let index = if joined.is_empty() {
-                        "index.html".to_owned()
+                        Cow::Borrowed("index.html")
                     } else {
-                        format!("{joined}/index.html")
+                        Cow::Owned(format!("{joined}/index.html"))
                     };
-                    return files.get(index.as_str()).cloned().map(Found::File);
+                    return files.get(index.as_ref()).cloned().map(Found::File);
                 }
                 if let Some(file) = files.get(joined.as_str()) {
                     Some(Found::File(Arc::clone(file)))
