@@ -298,15 +298,19 @@ fn segment(decoded: Result<web::Path<String>, Error>, request: &HttpRequest) -> 
     }
 }
 
-/// `exchange.finish` on an actix response: the core sees (and adds to) its headers in `http` 1.
+/// `exchange.finish` on an actix response: what the core adds (`Server`) it writes into an
+/// empty `http` 1 map, copied over (converting all the response's headers there and back cost
+/// more than the rest of the adapter). actix writes `Content-Length` itself, none on 204/304.
 fn finish(exchange: Exchange, response: &mut HttpResponse) {
-    let mut headers = core_headers(response.headers());
+    let mut added = http::HeaderMap::new();
     let length = match response.body().size() {
         BodySize::Sized(length) => Some(length),
         BodySize::None | BodySize::Stream => None,
     };
-    exchange.finish(core_status(response.status()), length, &mut headers);
-    *response.headers_mut() = actix_headers(&headers);
+    exchange.finish(core_status(response.status()), length, &mut added);
+    for (name, value) in actix_headers(&added) {
+        response.headers_mut().insert(name, value);
+    }
 }
 
 // ----- http 0.2 (actix) <-> http 1 (core), through u16 and bytes, in one place. Both crates
