@@ -28,13 +28,17 @@ use crate::scenarios::{Scenario, Workload};
 /// Requests in the two counted bursts, sent over one keep-alive connection, one at a time.
 /// With eight connections the server found a varying number of requests ready per wake-up,
 /// so the runtime's share of a request varied with timing: repeats of axum `/plaintext`
-/// spread 1.4%. One at a time, every request wakes the server the same way (this is what a
-/// request costs a server that is not saturated), and repeats agree within 0.5%. Work done
-/// once a second (hyper's `Date`, tokio's timer wheel) still depends on how fast valgrind ran;
-/// 1,200 requests between the counts make it small.
+/// spread 1.4%. One at a time, every request wakes the server the same way (what a request
+/// costs a server that is not saturated), and repeats agree within 0.5%, except where glibc's
+/// allocator changes state between repeats (rocket `/json`: `_int_malloc`, `unlink_chunk` and
+/// `malloc_consolidate` account for all of a 1% step).
 const SMALL: u64 = 400;
 const LARGE: u64 = 1_600;
 const CONNECTIONS: usize = 1;
+/// Requests sent before the counts. The allocator's state settles with use: glibc's
+/// `_int_malloc`, `unlink_chunk` and `malloc_consolidate` made the first of four rocket `/json`
+/// repeats 0.3% dearer than the rest after 100 requests of warm-up.
+const WARM_UP: u64 = 500;
 /// How many of the costliest functions the report keeps per server and scenario.
 const TOP_FUNCTIONS: usize = 30;
 /// Requests sent natively, over the same one connection, while `perf stat` counts system
@@ -139,7 +143,7 @@ pub fn instructions(
         for _ in 0..repeats.max(1) {
             let measured = runtime.block_on(async {
                 let mut conns = Connections::open(server.addr, CONNECTIONS).await?;
-                conns.burst(workload, 100).await?;
+                conns.burst(workload, WARM_UP).await?;
                 let small = counted(pid, &out, &mut conns, workload, SMALL).await?;
                 let large = counted(pid, &out, &mut conns, workload, LARGE).await?;
                 Ok::<_, String>(callgrind::per_request(&small, SMALL, &large, LARGE))
