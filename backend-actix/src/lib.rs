@@ -18,8 +18,8 @@ use actix_web::http::{Method, StatusCode, Uri, Version, header};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::web::{self, Bytes, ThinData};
 use actix_web::{
-    App, Error, FromRequest, Handler, HttpRequest, HttpResponse, HttpServer, Resource, Responder,
-    ResponseError,
+    App, Error, FromRequest, Handler, HttpMessage, HttpRequest, HttpResponse, HttpServer, Resource,
+    Responder, ResponseError,
 };
 use futures_util::FutureExt;
 use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
@@ -193,8 +193,11 @@ async fn openapi(ThinData(site): ThinData<Site>) -> HttpResponse {
 }
 
 async fn static_file(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
-    let (method, uri) = (core_method(request.method()), core_uri(request.uri()));
-    reply(site.static_file(&method, &uri, &headers(&request)).await)
+    let core = converted(&request);
+    reply(
+        site.static_file(&core.method, &core.uri, &core.headers)
+            .await,
+    )
 }
 
 async fn not_get(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
@@ -217,16 +220,13 @@ async fn around(
     let peer = request
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    let (exchange, early) = site.begin(
-        peer,
-        &core_method(request.method()),
-        &core_uri(request.uri()),
-        core_version(request.version()),
-        &core_headers(request.headers()),
-    );
+    let core = Converted::of(request.request());
+    let version = core_version(request.version());
+    let (exchange, early) = site.begin(peer, &core.method, &core.uri, version, &core.headers);
     let mut response = match early {
         Some(refused) => request.into_response(reply(refused)),
         None => {
+            request.extensions_mut().insert(core);
             let called = catch_unwind(AssertUnwindSafe(|| next.call(request)));
             let answered = match called {
                 Ok(future) => AssertUnwindSafe(future).catch_unwind().await.ok(),
@@ -344,8 +344,33 @@ fn core_status(status: StatusCode) -> http::StatusCode {
     http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
+/// The request in the core's `http` 1 types. `around` converts it once and leaves it in the
+/// request's extensions (actix's way to hand data from a middleware to a handler), where the
+/// handler takes it: converting the headers twice cost more than the rest of the adapter.
+struct Converted {
+    method: http::Method,
+    uri: http::Uri,
+    headers: http::HeaderMap,
+}
+
+impl Converted {
+    fn of(request: &HttpRequest) -> Self {
+        Converted {
+            method: core_method(request.method()),
+            uri: core_uri(request.uri()),
+            headers: core_headers(request.headers()),
+        }
+    }
+}
+
+/// What `around` converted, taken out of the extensions (converted here if it is not there).
+fn converted(request: &HttpRequest) -> Converted {
+    let taken = request.extensions_mut().remove::<Converted>();
+    taken.unwrap_or_else(|| Converted::of(request))
+}
+
 fn headers(request: &HttpRequest) -> http::HeaderMap {
-    core_headers(request.headers())
+    converted(request).headers
 }
 
 fn core_headers(actix: &header::HeaderMap) -> http::HeaderMap {

@@ -21,7 +21,7 @@ fn per_request(c: &mut Criterion) {
         .expect("runtime");
     let client = reqwest::Client::builder().build().expect("client");
     let names: Vec<String> = backends::names().into_iter().map(String::from).collect();
-    info::build_backends(&names).expect("release build of the backends");
+    info::build_backends().expect("release build of the backends");
     let (server_cpus, _) = runner::default_cpus();
     for name in names {
         let mut server = BackendProcess::start(&name, &server_cpus).expect("backend starts");

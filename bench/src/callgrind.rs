@@ -85,6 +85,14 @@ pub fn per_request(small: &Profile, n_small: u64, large: &Profile, n_large: u64)
     }
 }
 
+/// The profile with the median total (the upper one of an even count): a burst in which the
+/// allocator happened to reorganise is an outlier, left out rather than averaged in.
+pub fn median(mut profiles: Vec<Profile64>) -> Option<Profile64> {
+    profiles.sort_by(|a, b| a.total.total_cmp(&b.total));
+    let middle = profiles.len() / 2;
+    profiles.into_iter().nth(middle)
+}
+
 /// A per-request profile (fractions of instructions).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Profile64 {
@@ -216,6 +224,19 @@ totals: 152
         assert!((one.total - 30.0).abs() < 1e-9);
         assert!((one.by_function["f"] - 30.0).abs() < 1e-9);
         assert!(one.by_function["setup"].abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_pair_with_an_allocator_step_is_left_out_by_the_median() {
+        let pair = |total: f64, f: f64| Profile64 {
+            total,
+            by_function: BTreeMap::from([("f".to_owned(), f)]),
+        };
+        // The middle pair is the one with a step of 2,800 per request in it.
+        let step = pair(52_800.0, 2_830.0);
+        let chosen = median(vec![pair(50_010.0, 31.0), step, pair(50_000.0, 30.0)]);
+        assert_eq!(chosen, Some(pair(50_010.0, 31.0)));
+        assert_eq!(median(Vec::new()), None);
     }
 
     #[test]

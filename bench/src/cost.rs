@@ -4,8 +4,10 @@
 //!
 //! Instructions: the server runs under `valgrind --tool=callgrind` (one worker, pinned); per
 //! scenario its counters are zeroed, a burst of `SMALL` requests is sent and the counters
-//! dumped, then the same with `LARGE` requests; (large − small) / (LARGE − SMALL) is what one
-//! more request costs, with start-up, connection set-up and the dump itself cancelled out.
+//! dumped (which zeroes them), then the same with `LARGE` requests; the difference of the
+//! counts divided by the difference of the requests is what one more request costs, with
+//! start-up, connection set-up and the dump itself cancelled out. Three such pairs in a row,
+//! and the median.
 //! The count depends on the binary and the requests, not on what else the machine does.
 //! Symbols: the release profile keeps them (no `strip`), and callgrind demangles Rust names.
 
@@ -25,25 +27,29 @@ use crate::callgrind::{self, Profile};
 use crate::http1;
 use crate::scenarios::{Scenario, Workload};
 
-/// Requests in the two counted bursts, sent over one keep-alive connection, one at a time.
-/// With eight connections the server found a varying number of requests ready per wake-up,
-/// so the runtime's share of a request varied with timing: repeats of axum `/plaintext`
-/// spread 1.4%. One at a time, every request wakes the server the same way (what a request
-/// costs a server that is not saturated), and repeats agree within 0.5%, except where glibc's
-/// allocator changes state between repeats (rocket `/json`: `_int_malloc`, `unlink_chunk` and
-/// `malloc_consolidate` account for all of a 1% step).
-const SMALL: u64 = 400;
-const LARGE: u64 = 1_600;
-const CONNECTIONS: usize = 1;
 /// Requests sent before the counts. The allocator's state settles with use: glibc's
 /// `_int_malloc`, `unlink_chunk` and `malloc_consolidate` made the first of four rocket `/json`
 /// repeats 0.3% dearer than the rest after 100 requests of warm-up.
 const WARM_UP: u64 = 500;
+/// The two request counts of one measurement, and how many measurements are made in a row:
+/// the figure is the median of `PAIRS` differences, and its breakdown is that pair's. All go
+/// over one keep-alive connection, one request at a time: with eight connections the server
+/// found a varying number of requests ready per wake-up, so the runtime's share of a request
+/// varied with timing (repeats of axum `/plaintext` spread 1.4%); one at a time, every request
+/// wakes the server the same way (what a request costs a server that is not saturated).
+/// Why a median: now and then glibc's allocator reorganises (`malloc_consolidate`,
+/// `unlink_chunk`), a step of about 800,000 instructions in one burst; with one pair of 400
+/// and 1,600 requests, that moved rocket's `/json` and `/me` by 0.8% between two runs, and a
+/// pair hit by it is an outlier the median leaves out.
+const SMALL: u64 = 100;
+const LARGE: u64 = 400;
+const PAIRS: usize = 3;
+const CONNECTIONS: usize = 1;
 /// How many of the costliest functions the report keeps per server and scenario.
 const TOP_FUNCTIONS: usize = 30;
 /// Requests sent natively, over the same one connection, while `perf stat` counts system
-/// calls and context switches.
-const PERF_REQUESTS: u64 = 5_000;
+/// calls and context switches (3.0 system calls per request on every server, to 0.1%).
+const PERF_REQUESTS: u64 = 2_000;
 /// A server under valgrind starts and answers tens of times slower.
 const VALGRIND_READY: Duration = Duration::from_secs(120);
 
@@ -86,10 +92,9 @@ pub fn missing_tools() -> (Option<String>, Option<String>) {
             .status()
             .is_ok_and(|s| s.success())
     };
-    let valgrind =
-        (!runs("valgrind", "--version") || !runs("callgrind_control", "--help")).then(|| {
-            format!("valgrind is not installed: instructions per request not measured ({INSTALL})")
-        });
+    let valgrind = (!runs("valgrind", "--version") || !runs("vgdb", "--help")).then(|| {
+        format!("valgrind is not installed: instructions per request not measured ({INSTALL})")
+    });
     let perf = (!runs("perf", "--version")).then(|| {
         format!("perf is not installed: system calls per request not measured ({INSTALL})")
     });
@@ -137,16 +142,27 @@ pub fn instructions(
     let pid = server.pid;
     let runtime = runtime()?;
     let mut costs = BTreeMap::new();
+    // One connection for every scenario: when each had its own, the server took down the last
+    // one while serving the next, at a moment that varied, and rocket's `/json` varied by
+    // 1.2% from run to run with the allocator's state.
+    let mut conns = runtime
+        .block_on(Connections::open(server.addr, CONNECTIONS))
+        .map_err(|e| format!("{name}: {e}"))?;
     for (scenario, workload) in workloads {
         let mut runs = Vec::new();
         let mut last = None;
         for _ in 0..repeats.max(1) {
             let measured = runtime.block_on(async {
-                let mut conns = Connections::open(server.addr, CONNECTIONS).await?;
                 conns.burst(workload, WARM_UP).await?;
-                let small = counted(pid, &out, &mut conns, workload, SMALL).await?;
-                let large = counted(pid, &out, &mut conns, workload, LARGE).await?;
-                Ok::<_, String>(callgrind::per_request(&small, SMALL, &large, LARGE))
+                // A dump zeroes the counters, so each count starts where the last ended.
+                callgrind_command("zero", pid)?;
+                let mut pairs = Vec::with_capacity(PAIRS);
+                for _ in 0..PAIRS {
+                    let small = counted(pid, &out, &mut conns, workload, SMALL).await?;
+                    let large = counted(pid, &out, &mut conns, workload, LARGE).await?;
+                    pairs.push(callgrind::per_request(&small, SMALL, &large, LARGE));
+                }
+                callgrind::median(pairs).ok_or_else(|| "no count was made".to_owned())
             });
             let profile = measured.map_err(|e| format!("{name} {}: {e}", scenario.name()))?;
             runs.push(profile.total);
@@ -178,7 +194,7 @@ pub fn instructions(
     Ok(costs)
 }
 
-/// Zero the counters, send `n` requests, dump, and read the dump.
+/// Send `n` requests, dump the counters (which zeroes them), and read the dump.
 async fn counted(
     pid: u32,
     out: &Path,
@@ -186,10 +202,9 @@ async fn counted(
     workload: &Workload,
     n: u64,
 ) -> Result<Profile, String> {
-    callgrind_control("-z", pid)?;
     conns.burst(workload, n).await?;
     let before = dumps(out);
-    callgrind_control("-d", pid)?;
+    callgrind_command("dump", pid)?;
     let file = dumps(out)
         .into_iter()
         .find(|f| !before.contains(f))
@@ -199,16 +214,19 @@ async fn counted(
     Ok(callgrind::parse(&text))
 }
 
-fn callgrind_control(command: &str, pid: u32) -> Result<(), String> {
-    let output = Command::new("callgrind_control")
-        .args([command, &pid.to_string()])
+/// A callgrind monitor command (`zero`, `dump`) sent with `vgdb`, which is what
+/// `callgrind_control` does in a Perl script that takes twice as long. The server is usually
+/// asleep in `epoll_wait`: vgdb then wakes valgrind after `--max-invoke-ms` (100 by default).
+fn callgrind_command(command: &str, pid: u32) -> Result<(), String> {
+    let output = Command::new("vgdb")
+        .args([&format!("--pid={pid}"), "--max-invoke-ms=10", command])
         .output()
-        .map_err(|e| format!("callgrind_control: {e}"))?;
+        .map_err(|e| format!("vgdb: {e}"))?;
     if output.status.success() {
         Ok(())
     } else {
         Err(format!(
-            "callgrind_control {command} {pid}: {}",
+            "vgdb --pid={pid} {command}: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         ))
     }

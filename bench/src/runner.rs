@@ -73,7 +73,7 @@ impl Options {
                     .filter(|name| scenarios_of(name, std::slice::from_ref(s)).len() == 1)
                     .count()
             };
-            let fixed = usize::from(self.rate.is_none() && Scenario::FIXED_RATE.contains(s));
+            let fixed = usize::from(self.fixed_rate(*s));
             // storm times a quiet window before each stormy one
             let storm = if *s == Scenario::Storm { 2 } else { 1 };
             servers * (self.repeat * storm + fixed)
@@ -83,6 +83,12 @@ impl Options {
         } else {
             0
         }
+    }
+
+    /// Whether `scenario` gets a fixed-rate window: not under `--rate` (every window is one)
+    /// and not in a `--quick` run, which keeps to its two minutes.
+    fn fixed_rate(&self, scenario: Scenario) -> bool {
+        self.rate.is_none() && !self.quick && Scenario::FIXED_RATE.contains(&scenario)
     }
 
     /// How long the run should take, said before it starts.
@@ -198,27 +204,41 @@ pub fn run(options: &Options) -> Result<Report, String> {
             .notes
             .push("cost per request skipped (--no-cost)".to_owned());
     }
+    if options.quick && options.timing && options.rate.is_none() {
+        report
+            .notes
+            .push("fixed-rate profile skipped (--quick)".to_owned());
+    }
     let url_addr = options.url.as_deref().map(loopback_addr).transpose()?;
     if url_addr.is_none() {
         eprintln!("Building the servers (release; the first build takes several minutes)...");
-        info::build_backends(&options.servers)?;
+        info::build_backends()?;
     }
     let estimate = options.estimate();
+    let who = options
+        .url
+        .as_deref()
+        .map_or_else(|| options.servers.join(", "), |u| u.to_owned());
+    let what = match (options.timing, options.cost) {
+        (true, cost) => format!(
+            "Benchmarking {who} on {} scenarios, {} x {:.1} s each after {:.1} s warm-up, repeats interleaved{}",
+            options.scenarios.len(),
+            options.repeat,
+            options.duration.as_secs_f64(),
+            options.warmup.as_secs_f64(),
+            if cost {
+                ", then the cost per request"
+            } else {
+                ""
+            },
+        ),
+        (false, _) => format!(
+            "Measuring the cost per request of {who} on {} scenarios",
+            options.scenarios.len()
+        ),
+    };
     eprintln!(
-        "Benchmarking {} on {} scenarios, {} x {:.1} s each after {:.1} s warm-up, repeats interleaved{}: about {} min {} s.",
-        options
-            .url
-            .as_deref()
-            .map_or_else(|| options.servers.join(", "), |u| u.to_owned()),
-        options.scenarios.len(),
-        options.repeat,
-        options.duration.as_secs_f64(),
-        options.warmup.as_secs_f64(),
-        if options.cost {
-            ", then the cost per request"
-        } else {
-            ""
-        },
+        "{what}: about {} min {} s.",
         estimate.as_secs() / 60,
         estimate.as_secs() % 60
     );
@@ -455,7 +475,7 @@ fn time_scenario(
         report.summary = kept.summary;
         report.markers = kept.markers;
     }
-    if options.rate.is_none() && Scenario::FIXED_RATE.contains(&scenario) {
+    if options.fixed_rate(scenario) {
         fixed_rate(options, scenario, servers, &taking_part, progress);
     }
 }
