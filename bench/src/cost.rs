@@ -45,11 +45,18 @@ const SMALL: u64 = 100;
 const LARGE: u64 = 400;
 const PAIRS: usize = 3;
 const CONNECTIONS: usize = 1;
+/// glibc's fast bins off, in the server under callgrind only. With them, every rocket request
+/// merges them (`malloc_consolidate`), and what that costs depends on a heap layout that
+/// differed from run to run: rocket's `/json` came out at 49,620 or 50,220 instructions (1.2%
+/// apart) in four runs of the same binary; without them, five runs agreed within 0.1%
+/// (49,696–49,706), the figures of the other servers moved by under 1%, and the timed servers
+/// keep glibc's defaults.
+const ALLOCATOR: &str = "glibc.malloc.mxfast=0:glibc.malloc.tcache_count=1000";
 /// How many of the costliest functions the report keeps per server and scenario.
 const TOP_FUNCTIONS: usize = 30;
 /// Requests sent natively, over the same one connection, while `perf stat` counts system
 /// calls and context switches (3.0 system calls per request on every server, to 0.1%).
-const PERF_REQUESTS: u64 = 2_000;
+const PERF_REQUESTS: u64 = 1_000;
 /// A server under valgrind starts and answers tens of times slower.
 const VALGRIND_READY: Duration = Duration::from_secs(120);
 
@@ -125,6 +132,8 @@ pub fn instructions(
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     let out = dir.path().join("callgrind.out");
     let wrapper = [
+        "env".to_owned(),
+        format!("GLIBC_TUNABLES={ALLOCATOR}"),
         "valgrind".to_owned(),
         "--tool=callgrind".to_owned(),
         format!("--callgrind-out-file={}", out.display()),
@@ -271,8 +280,8 @@ pub fn kernel_share(server: &BackendProcess, workload: &Workload) -> Result<(f64
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("perf: {e}"))?;
-    // perf needs a moment to attach before the burst is counted.
-    std::thread::sleep(Duration::from_millis(200));
+    // perf needs a moment to attach before the burst is counted (it takes about 50 ms).
+    std::thread::sleep(Duration::from_millis(100));
     let sent = runtime.block_on(conns.burst(workload, PERF_REQUESTS));
     let _ = Command::new("kill")
         .args(["-INT", &perf.id().to_string()])

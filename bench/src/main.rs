@@ -51,10 +51,10 @@ struct RunArgs {
     /// Scenarios to run [default: all].
     #[arg(long, value_delimiter = ',', value_enum)]
     scenarios: Vec<Scenario>,
-    /// Seconds measured per window [default: 1.25, --quick 0.5].
+    /// Seconds measured per window [default: 1.25, --quick 0.3].
     #[arg(long)]
     duration: Option<f64>,
-    /// Seconds of warm-up before each window, on its fresh connections [default: 0.5, --quick 0.25].
+    /// Seconds of warm-up before each window, on its fresh connections [default: 0.5, --quick 0.2].
     #[arg(long)]
     warmup: Option<f64>,
     /// Keep-alive connections of the load generator.
@@ -78,7 +78,7 @@ struct RunArgs {
     /// Benchmark a server that is already running (any language) instead of the backends.
     #[arg(long)]
     url: Option<String>,
-    /// A short run: 1 repeat of 0.5 s per scenario.
+    /// A short run (within 2 minutes): 1 repeat of 0.3 s per scenario, no fixed-rate windows.
     #[arg(long)]
     quick: bool,
     /// Skip the cost per request (instructions, system calls).
@@ -131,7 +131,7 @@ fn run(args: RunArgs, timing: bool) -> Result<ExitCode, String> {
     }
     let (default_server, default_client) = runner::default_cpus();
     let (duration, warmup, repeat) = if args.quick {
-        (0.5, 0.25, 1)
+        (0.3, 0.2, 1)
     } else {
         (1.25, 0.5, 3)
     };

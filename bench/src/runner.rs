@@ -32,10 +32,15 @@ use crate::workloads::{self, STORM_LOGINS, STORM_PLAIN};
 
 /// Time allowed per server for starting, verifying and stopping it, for the estimate.
 const PER_SERVER_OVERHEAD: Duration = Duration::from_secs(2);
-/// Time the cost takes per server and scenario, and per server (start under valgrind, perf),
-/// for the estimate: measured 50 s for six servers and seven scenarios on two cores.
-const COST_PER_SCENARIO: Duration = Duration::from_millis(700);
+/// Time a window of a password-hashing scenario waits after it for the server to finish the
+/// hashes already asked for, for the estimate.
+const DRAIN: Duration = Duration::from_millis(600);
+/// Time callgrind takes per server and scenario, and per server (start under valgrind), on one
+/// lane, for the estimate: rocket takes 20 s for seven scenarios, hyper 10 s.
+const COST_PER_SCENARIO: Duration = Duration::from_millis(1_500);
 const COST_PER_SERVER: Duration = Duration::from_secs(3);
+/// Time `perf stat` takes per server and scenario: attaching, 1,000 requests, stopping.
+const PERF_PER_SCENARIO: Duration = Duration::from_millis(250);
 /// The scenarios `floor` answers.
 const FLOOR_SCENARIOS: [Scenario; 3] = [Scenario::Plaintext, Scenario::Json, Scenario::Static];
 
@@ -63,7 +68,8 @@ pub struct Options {
 }
 
 impl Options {
-    fn windows(&self) -> usize {
+    /// The timed windows of the scenarios `which` picks.
+    fn windows(&self, which: impl Fn(Scenario) -> bool) -> usize {
         let per_scenario = |s: &Scenario| {
             let servers = if self.url.is_some() {
                 1
@@ -79,10 +85,23 @@ impl Options {
             servers * (self.repeat * storm + fixed)
         };
         if self.timing {
-            self.scenarios.iter().map(per_scenario).sum()
+            self.scenarios
+                .iter()
+                .filter(|s| which(**s))
+                .map(per_scenario)
+                .sum()
         } else {
             0
         }
+    }
+
+    /// How many servers run under callgrind at once: one per server core, and at least two
+    /// where there are two cores (callgrind runs a server's threads one at a time).
+    fn cost_lanes(&self) -> usize {
+        self.server_cpus
+            .len()
+            .max(1)
+            .max(2.min(procfs::machine().cores))
     }
 
     /// Whether `scenario` gets a fixed-rate window: not under `--rate` (every window is one)
@@ -99,7 +118,9 @@ impl Options {
         } else {
             self.servers.len()
         };
-        let mut total = window * u32::try_from(self.windows()).unwrap_or(u32::MAX)
+        let hashing = self.windows(|s| !cost::measurable(s));
+        let mut total = window * u32::try_from(self.windows(|_| true)).unwrap_or(u32::MAX)
+            + DRAIN * u32::try_from(hashing).unwrap_or(u32::MAX)
             + PER_SERVER_OVERHEAD * u32::try_from(servers).unwrap_or(1);
         if self.cost && self.url.is_none() {
             let measured = self
@@ -107,10 +128,13 @@ impl Options {
                 .iter()
                 .filter(|s| cost::measurable(**s))
                 .count();
-            let per_server = COST_PER_SERVER
+            let callgrind = COST_PER_SERVER
                 + COST_PER_SCENARIO
                     * u32::try_from(measured * self.cost_repeat.max(1)).unwrap_or(1);
-            total += per_server * u32::try_from(servers).unwrap_or(1);
+            let lanes = self.cost_lanes().min(servers).max(1);
+            total += callgrind * u32::try_from(servers).unwrap_or(1)
+                / u32::try_from(lanes).unwrap_or(1)
+                + PERF_PER_SCENARIO * u32::try_from(measured * servers).unwrap_or(1);
         }
         total
     }
@@ -261,6 +285,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
             })
             .collect(),
     };
+    let mut phases = vec![("start-up", started.elapsed())];
     let write = |servers: &[Server], report: &mut Report| {
         report.backends = servers.iter().map(|s| s.report.clone()).collect();
         report.write_all(&options.out)
@@ -271,6 +296,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
             time_scenario(options, scenario, &mut servers, &progress);
             write(&servers, &mut report)?;
         }
+        phases.push(("timing", started.elapsed()));
     }
     if options.cost && perf_missing.is_none() {
         for server in servers.iter_mut() {
@@ -278,6 +304,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
             kernel_share(server);
         }
         write(&servers, &mut report)?;
+        phases.push(("system calls", started.elapsed()));
     }
     for server in &mut servers {
         if let Some(process) = &mut server.process {
@@ -286,16 +313,27 @@ pub fn run(options: &Options) -> Result<Report, String> {
     }
     if options.cost && valgrind_missing.is_none() && url_addr.is_none() {
         instructions(options, &mut servers, &progress);
+        phases.push(("instructions", started.elapsed()));
     }
     write(&servers, &mut report)?;
     progress.finish_and_clear();
     let took = started.elapsed().as_secs();
+    let mut since = Duration::ZERO;
+    let split: Vec<String> = phases
+        .into_iter()
+        .map(|(phase, at)| {
+            let part = format!("{phase} {:.0} s", (at - since).as_secs_f64());
+            since = at;
+            part
+        })
+        .collect();
     eprintln!(
-        "Done in {} min {} s (estimated {} min {} s).",
+        "Done in {} min {} s (estimated {} min {} s): {}.",
         took / 60,
         took % 60,
         estimate.as_secs() / 60,
-        estimate.as_secs() % 60
+        estimate.as_secs() % 60,
+        split.join(", ")
     );
     Ok(report)
 }
@@ -723,15 +761,15 @@ fn empty_run() -> Run {
 /// Waits (at most 10 s) until the server stops using CPU: requests queued by the previous
 /// window (a backlog of password hashes after `login`) must not be measured in the next.
 fn wait_until_idle(pid: u32) {
-    const STEP: Duration = Duration::from_millis(100);
+    const STEP: Duration = Duration::from_millis(50);
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut before = procfs::cpu_time(pid);
     while Instant::now() < deadline {
         std::thread::sleep(STEP);
         let now = procfs::cpu_time(pid);
         match (before, now) {
-            // Under 10% of a core over the step: idle (the clock ticks every 10 ms).
-            (Some(a), Some(b)) if b.saturating_sub(a) <= STEP / 10 => return,
+            // At most one clock tick (10 ms) over the step: idle.
+            (Some(a), Some(b)) if b.saturating_sub(a) <= Duration::from_millis(10) => return,
             (None, _) | (_, None) => return,
             _ => before = now,
         }
@@ -795,11 +833,7 @@ fn instructions(options: &Options, servers: &mut [Server], progress: &ProgressBa
             })
         })
         .collect();
-    let lanes = options
-        .server_cpus
-        .len()
-        .max(1)
-        .max(2.min(procfs::machine().cores));
+    let lanes = options.cost_lanes();
     let queue = std::sync::Mutex::new(jobs.into_iter());
     let results = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -828,7 +862,12 @@ fn instructions(options: &Options, servers: &mut [Server], progress: &ProgressBa
                         &workloads,
                         options.cost_repeat,
                     );
-                    progress.inc(u64::try_from(COST_PER_SERVER.as_millis()).unwrap_or(0));
+                    let took = COST_PER_SERVER
+                        + COST_PER_SCENARIO
+                            * u32::try_from(workloads.len() * options.cost_repeat.max(1))
+                                .unwrap_or(1);
+                    let share = took / u32::try_from(lanes).unwrap_or(1);
+                    progress.inc(u64::try_from(share.as_millis()).unwrap_or(0));
                     let scenarios: Vec<Scenario> = workloads.iter().map(|(s, _)| *s).collect();
                     results
                         .lock()
