@@ -45,12 +45,15 @@ const SMALL: u64 = 100;
 const LARGE: u64 = 400;
 const PAIRS: usize = 3;
 const CONNECTIONS: usize = 1;
-/// glibc's fast bins off, in the server under callgrind only. With them, every rocket request
-/// merges them (`malloc_consolidate`), and what that costs depends on a heap layout that
-/// differed from run to run: rocket's `/json` came out at 49,620 or 50,220 instructions (1.2%
-/// apart) in four runs of the same binary; without them, five runs agreed within 0.1%
-/// (49,696–49,706), the figures of the other servers moved by under 1%, and the timed servers
-/// keep glibc's defaults.
+/// glibc's allocator set for repeatable counts, in the server under callgrind only (the timed
+/// servers keep glibc's defaults): no fast bins and a deep per-thread cache, so that freed
+/// blocks are reused in order instead of being merged into a heap whose layout differed from
+/// run to run. With the defaults, rocket merges fast bins on every request
+/// (`malloc_consolidate`), and its `/json` came out at 49,620 or 50,220 instructions (1.2%
+/// apart) in four runs of the same binary; with fast bins off alone, `/json` agreed within
+/// 0.1% but `/hello` still moved by 1.1%; with both, three runs agreed within 0.1% on every
+/// scenario. The price: rocket counts 3–6% below what default glibc costs it, actix up to
+/// 1.6%, the others under 1%.
 const ALLOCATOR: &str = "glibc.malloc.mxfast=0:glibc.malloc.tcache_count=1000";
 /// How many of the costliest functions the report keeps per server and scenario.
 const TOP_FUNCTIONS: usize = 30;
