@@ -245,7 +245,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
         .map_or_else(|| options.servers.join(", "), |u| u.to_owned());
     let what = match (options.timing, options.cost) {
         (true, cost) => format!(
-            "Benchmarking {who} on {} scenarios, {} x {:.1} s each after {:.1} s warm-up, repeats interleaved{}",
+            "Benchmarking {who} on {} scenarios, {} x {} s each after {} s warm-up, repeats interleaved{}",
             options.scenarios.len(),
             options.repeat,
             options.duration.as_secs_f64(),
