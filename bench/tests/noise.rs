@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bench::backend_process::BackendProcess;
 use bench::noise::MAX_REMEASURE;
@@ -78,7 +78,6 @@ fn a_busy_neighbour_spoils_windows_that_are_then_measured_again() {
         .spawn()
         .expect("taskset and timeout (util-linux, coreutils) run a busy loop");
     std::thread::sleep(Duration::from_millis(100));
-    let started = Instant::now();
     let (run, dropped) = window(&options, target, &workload, None, 2, &progress);
     let _ = neighbour.wait();
 
@@ -93,13 +92,10 @@ fn a_busy_neighbour_spoils_windows_that_are_then_measured_again() {
         "{dropped:?}"
     );
     assert!(run.responses > 0 && run.errors.total() == 0, "{run:?}");
-    if started.elapsed() > Duration::from_millis(1400) {
-        // The neighbour was gone for the last attempt: that window is clean and kept.
-        assert!(
-            dropped.len() < MAX_REMEASURE || run.noise.is_some_and(|n| n.noisy().is_none()),
-            "{:?} {dropped:?}",
-            run.noise
-        );
+    // A noisy window is kept only once the re-measures are spent (another process on this
+    // shared machine may spoil the last one too, so a clean last window is not required).
+    if run.noise.is_some_and(|n| n.noisy().is_some()) {
+        assert_eq!(dropped.len(), MAX_REMEASURE, "{:?} {dropped:?}", run.noise);
     }
     assert!(floor.stop(), "floor exits 0 on SIGTERM");
 }
