@@ -232,7 +232,7 @@ totals: 152
             total,
             by_function: BTreeMap::from([("f".to_owned(), f)]),
         };
-        // The middle pair is the one with a step of 2,800 per request in it.
+        // The pair with a step of 2,800 per request in it is left out, wherever it comes.
         let step = pair(52_800.0, 2_830.0);
         let chosen = median(vec![pair(50_010.0, 31.0), step, pair(50_000.0, 30.0)]);
         assert_eq!(chosen, Some(pair(50_010.0, 31.0)));

@@ -37,10 +37,8 @@ const WARM_UP: u64 = 500;
 /// found a varying number of requests ready per wake-up, so the runtime's share of a request
 /// varied with timing (repeats of axum `/plaintext` spread 1.4%); one at a time, every request
 /// wakes the server the same way (what a request costs a server that is not saturated).
-/// Why a median: now and then glibc's allocator reorganises (`malloc_consolidate`,
-/// `unlink_chunk`), a step of about 800,000 instructions in one burst; with one pair of 400
-/// and 1,600 requests, that moved rocket's `/json` and `/me` by 0.8% between two runs, and a
-/// pair hit by it is an outlier the median leaves out.
+/// Why a median: a one-off step in one burst (the allocator reorganising, a timer firing)
+/// makes its pair an outlier, which the median leaves out instead of averaging in.
 const SMALL: u64 = 100;
 const LARGE: u64 = 400;
 const PAIRS: usize = 3;
@@ -58,7 +56,8 @@ const ALLOCATOR: &str = "glibc.malloc.mxfast=0:glibc.malloc.tcache_count=1000";
 /// How many of the costliest functions the report keeps per server and scenario.
 const TOP_FUNCTIONS: usize = 30;
 /// Requests sent natively, over the same one connection, while `perf stat` counts system
-/// calls and context switches (3.0 system calls per request on every server, to 0.1%).
+/// calls and context switches (3.0 system calls per request on every server and scenario,
+/// 4.0 on rocket's static page).
 const PERF_REQUESTS: u64 = 1_000;
 /// A server under valgrind starts and answers tens of times slower.
 const VALGRIND_READY: Duration = Duration::from_secs(120);
@@ -154,9 +153,8 @@ pub fn instructions(
     let pid = server.pid;
     let runtime = runtime()?;
     let mut costs = BTreeMap::new();
-    // One connection for every scenario: when each had its own, the server took down the last
-    // one while serving the next, at a moment that varied, and rocket's `/json` varied by
-    // 1.2% from run to run with the allocator's state.
+    // One connection for every scenario, so that no connection is being taken down (and its
+    // buffers freed) at a moment that varies while a count runs.
     let mut conns = runtime
         .block_on(Connections::open(server.addr, CONNECTIONS))
         .map_err(|e| format!("{name}: {e}"))?;
@@ -283,7 +281,8 @@ pub fn kernel_share(server: &BackendProcess, workload: &Workload) -> Result<(f64
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("perf: {e}"))?;
-    // perf needs a moment to attach before the burst is counted (it takes about 50 ms).
+    // perf needs a moment to attach before the burst is counted (with 100 ms, every server
+    // still counts 3.0 system calls per request).
     std::thread::sleep(Duration::from_millis(100));
     let sent = runtime.block_on(conns.burst(workload, PERF_REQUESTS));
     let _ = Command::new("kill")
