@@ -27,8 +27,15 @@ enum Command {
     Run(RunArgs),
     /// Only the cost per request: instructions under callgrind, system calls under perf.
     Cost(RunArgs),
-    /// Compare two report.json files: ratio NEW/OLD per backend and scenario, with its noise.
-    Compare { old: PathBuf, new: PathBuf },
+    /// Compare two report.json files: NEW/OLD per backend, scenario and figure (req/s, CPU
+    /// per request, instructions per request, p99), with its noise.
+    Compare {
+        old: PathBuf,
+        new: PathBuf,
+        /// Exit 1 when a figure got worse by more than this many percent, outside the noise.
+        #[arg(long, value_name = "PCT")]
+        fail_if_worse: Option<f64>,
+    },
     /// Run the full conformance suite against a running server; exit 1 on any failure.
     Verify {
         /// Base URL of the server, e.g. http://127.0.0.1:8080
@@ -94,7 +101,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args, true),
         Command::Cost(args) => run(args, false),
-        Command::Compare { old, new } => compare(&old, &new),
+        Command::Compare {
+            old,
+            new,
+            fail_if_worse,
+        } => compare(&old, &new, fail_if_worse),
         Command::Verify { list: true, .. } => Ok(list_checks()),
         Command::Verify { url, .. } => verify(url.as_deref().unwrap_or_default()),
         Command::Backends => {
@@ -194,13 +205,39 @@ fn run(args: RunArgs, timing: bool) -> Result<ExitCode, String> {
     })
 }
 
-fn compare(old: &std::path::Path, new: &std::path::Path) -> Result<ExitCode, String> {
+fn compare(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    fail_if_worse: Option<f64>,
+) -> Result<ExitCode, String> {
     let changes = bench::compare::compare(&Report::read(old)?, &Report::read(new)?);
     if changes.is_empty() {
         return Err("the two reports share no backend and scenario with results".into());
     }
     print!("{}", bench::compare::table(&changes));
-    Ok(ExitCode::SUCCESS)
+    let outside = changes.iter().filter(|c| !c.within_noise).count();
+    println!(
+        "\n{outside} of {} figures changed outside the noise.",
+        changes.len()
+    );
+    let Some(percent) = fail_if_worse else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let worse = bench::compare::worse_than(&changes, percent);
+    for c in &worse {
+        println!(
+            "worse by {:.1}% (more than {percent}%): {} {} {}",
+            c.worse_by_percent(),
+            c.backend,
+            c.scenario,
+            c.figure.label()
+        );
+    }
+    Ok(if worse.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The suite's index: every check under its SITE.md section.
