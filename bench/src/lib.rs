@@ -16,6 +16,7 @@ pub mod noise;
 pub mod procfs;
 pub mod render;
 pub mod report;
+pub mod report_csv;
 pub mod runner;
 pub mod scenarios;
 pub mod workloads;

@@ -189,7 +189,7 @@ fn run(args: RunArgs, timing: bool) -> Result<ExitCode, String> {
     let report = runner::run(&options)?;
     print!("{}", bench::render::terminal(&report));
     println!(
-        "\nReports written to {}/report.{{json,md,html}}",
+        "\nReports written to {}/report.{{json,csv,md,html}}",
         options.out.display()
     );
     let failed = report.backends.iter().any(|b| b.failure.is_some())

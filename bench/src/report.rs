@@ -304,6 +304,7 @@ impl Report {
             std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
         };
         write("report.json", &json)?;
+        write("report.csv", &crate::report_csv::csv(self)?)?;
         write("report.md", &crate::render::markdown(self))?;
         write("report.html", &crate::render::html(self))?;
         Ok(())
