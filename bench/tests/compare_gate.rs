@@ -1,10 +1,22 @@
-//! `bench compare --fail-if-worse` as CI runs it: the committed default run against itself
-//! passes, and against a copy with one instruction count made 20% worse exits 1, naming it.
+//! `bench compare --fail-if-worse` as CI runs it: the newest run committed under
+//! `docs/results/` against itself passes, and against a copy with one instruction count made
+//! 20% worse exits 1, naming it.
 
 use std::path::Path;
 use std::process::Command;
 
-const RUN: &str = "../docs/results/2026-11-29-epyc-2core.json";
+/// The newest `docs/results/*.json` (named by date, so the last in name order).
+fn newest_run() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/results");
+    let mut runs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("docs/results")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    runs.sort();
+    runs.pop().expect("a committed report.json")
+}
 
 fn compare(old: &Path, new: &Path, extra: &[&str]) -> (Option<i32>, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_bench"))
@@ -22,7 +34,7 @@ fn compare(old: &Path, new: &Path, extra: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn the_gate_passes_a_run_against_itself_and_fails_a_doctored_one() {
-    let run = Path::new(env!("CARGO_MANIFEST_DIR")).join(RUN);
+    let run = newest_run();
     let (code, out) = compare(&run, &run, &["--fail-if-worse", "5"]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("0 of "), "{out}");
