@@ -5,6 +5,7 @@
 
 pub mod backend_process;
 pub mod backends;
+pub mod build_cost;
 pub mod callgrind;
 pub mod client;
 pub mod compare;

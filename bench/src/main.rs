@@ -52,6 +52,13 @@ enum Command {
     },
     /// Print the workspace's backends, one per line, the baseline first (for scripts).
     Backends,
+    /// Time a clean release build of each backend (each from an empty target directory) into
+    /// docs/build-cost.json, which every report reads. Takes minutes per backend.
+    BuildCost {
+        /// Backends to build [default: all].
+        #[arg(long, value_delimiter = ',')]
+        backends: Vec<String>,
+    },
 }
 
 #[derive(Args)]
@@ -120,6 +127,7 @@ fn main() -> ExitCode {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::BuildCost { backends } => build_cost(backends),
     };
     match result {
         Ok(code) => code,
@@ -245,6 +253,41 @@ fn compare(
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn build_cost(asked: Vec<String>) -> Result<ExitCode, String> {
+    let names: Vec<String> = if asked.is_empty() {
+        backends::names().into_iter().map(String::from).collect()
+    } else {
+        asked
+    };
+    if let Some(unknown) = names
+        .iter()
+        .find(|n| !backends::names().contains(&n.as_str()))
+    {
+        return Err(format!("--backends: no backend named {unknown}"));
+    }
+    let measured_utc = runner::now_rfc3339();
+    let path = bench::build_cost::path();
+    let mut measured = std::collections::BTreeMap::new();
+    for name in &names {
+        eprintln!("Building backend-{name} from an empty target directory...");
+        let build = bench::build_cost::measure(name, &measured_utc)?;
+        println!("{name:<8} {:>6.0} s", build.seconds);
+        measured.insert(name.clone(), build);
+        // Written after each backend: an interrupted measurement keeps what was done.
+        let costs = bench::build_cost::merge(
+            bench::build_cost::read(&path),
+            bench::procfs::machine(),
+            bench::build_cost::BuildCosts {
+                machine: bench::procfs::machine(),
+                backends: measured.clone(),
+            },
+        );
+        bench::build_cost::write(&path, &costs)?;
+    }
+    eprintln!("Written to {}", path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The suite's index: every check under its SITE.md section.

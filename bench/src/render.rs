@@ -274,7 +274,7 @@ fn failures(report: &Report) -> String {
 
 fn backend_table(backends: &[BackendReport]) -> String {
     let mut out = String::from(
-        "| server | role | adapter lines | release binary | crates in dependency tree | start-up ms | SIGTERM exit 0 | verified |\n|---|---|---:|---:|---:|---:|---|---|\n",
+        "| server | role | adapter lines | release binary | crates in dependency tree | clean release build | start-up ms | SIGTERM exit 0 | verified |\n|---|---|---:|---:|---:|---:|---:|---|---|\n",
     );
     for b in backends {
         let role = match b.role {
@@ -285,12 +285,17 @@ fn backend_table(backends: &[BackendReport]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {role} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {role} | {} | {} | {} | {} | {} | {} | {} |",
             b.name,
             b.adapter_lines.map_or("-".into(), |v| v.to_string()),
             b.binary_bytes
                 .map_or("-".into(), |v| format!("{:.1} MiB", v as f64 / 1048576.0)),
             b.dependency_count.map_or("-".into(), |v| v.to_string()),
+            b.clean_build.as_ref().map_or("-".into(), |c| format!(
+                "{:.0} s ({})",
+                c.seconds,
+                c.measured_utc.get(..10).unwrap_or(&c.measured_utc)
+            )),
             b.startup_ms.map_or("-".into(), |v| format!("{v:.0}")),
             b.clean_exit.map_or("-", |ok| if ok { "yes" } else { "NO" }),
             match (&b.failure, b.role) {

@@ -63,7 +63,19 @@ pub struct BackendReport {
     pub dependency_count: Option<u64>,
     /// Whether SIGTERM ended it with exit status 0.
     pub clean_exit: Option<bool>,
+    /// Its clean release build, as `bench build-cost` last measured it.
+    #[serde(default)]
+    pub clean_build: Option<CleanBuild>,
     pub scenarios: Vec<ScenarioReport>,
+}
+
+/// A clean release build of one backend (`bench build-cost`): from an empty target
+/// directory, so every dependency is built, as on a fresh clone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CleanBuild {
+    pub seconds: f64,
+    /// When it was measured (builds are measured apart from the runs that report them).
+    pub measured_utc: String,
 }
 
 /// The part a server plays in the report.
@@ -373,6 +385,10 @@ pub(crate) mod tests {
                 binary_bytes: Some(5_000_000),
                 dependency_count: Some(120),
                 clean_exit: Some(true),
+                clean_build: Some(CleanBuild {
+                    seconds: 61.0,
+                    measured_utc: "2026-11-26T20:00:00Z".into(),
+                }),
                 scenarios: vec![ScenarioReport::from_runs(
                     "plaintext",
                     vec![run(100.0), run(120.0), run(90.0)],

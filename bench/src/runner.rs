@@ -372,6 +372,7 @@ fn empty_report(name: &str, role: Role) -> BackendReport {
         binary_bytes: info::binary_bytes(name),
         dependency_count: info::dependency_count(name),
         clean_exit: None,
+        clean_build: crate::build_cost::of(name),
         scenarios: Vec::new(),
     }
 }
@@ -431,6 +432,7 @@ fn external(options: &Options, addr: SocketAddr, tag: &str) -> Server {
             adapter_lines: None,
             binary_bytes: None,
             dependency_count: None,
+            clean_build: None,
             ..empty_report(&name, Role::External)
         },
     }
@@ -913,7 +915,8 @@ fn run_tag() -> String {
     format!("{:x}{:x}", std::process::id() % 4096, nanos % 65536)
 }
 
-fn now_rfc3339() -> String {
+/// Now, in UTC, to the second (RFC 3339), as the reports write times.
+pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
