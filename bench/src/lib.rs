@@ -10,6 +10,7 @@ pub mod callgrind;
 pub mod client;
 pub mod compare;
 pub mod cost;
+pub mod histograms;
 pub mod http1;
 pub mod info;
 pub mod loadgen;

@@ -168,6 +168,9 @@ pub struct Run {
     /// Per kind of request, in workloads that mix kinds (`mixed`, `storm`).
     #[serde(default)]
     pub by_kind: BTreeMap<String, KindRun>,
+    /// The window's whole latency distribution (µs), encoded by [`crate::histograms`].
+    #[serde(default)]
+    pub histogram: Option<String>,
 }
 
 /// One kind of request's share of a window.
@@ -347,6 +350,13 @@ pub(crate) mod tests {
             client_busy_share: Some(0.5),
             noise: Some(Noise::default()),
             by_kind: BTreeMap::new(),
+            histogram: {
+                let mut latency = hdrhistogram::Histogram::<u64>::new(3).expect("3 figures");
+                for us in [100, 200, 400, 800, 1600] {
+                    latency.record(us).expect("in range");
+                }
+                crate::histograms::encode(&latency)
+            },
         }
     }
 

@@ -724,6 +724,7 @@ fn to_run(
         client_busy_share: Some(noise.generator),
         noise: Some(noise),
         by_kind,
+        histogram: crate::histograms::encode(&w.latency),
     }
 }
 
@@ -757,6 +758,7 @@ fn empty_run() -> Run {
         client_busy_share: None,
         noise: None,
         by_kind: BTreeMap::new(),
+        histogram: None,
     }
 }
 
