@@ -93,8 +93,8 @@ fn a_busy_neighbour_spoils_windows_that_are_then_measured_again() {
     );
     assert!(run.responses > 0 && run.errors.total() == 0, "{run:?}");
     // The kept window carries its whole latency distribution, which agrees with its percentiles.
-    let histogram = bench::histograms::decode(run.histogram.as_deref().expect("a histogram"))
-        .expect("decodes");
+    let histogram =
+        bench::histograms::decode(run.histogram.as_deref().expect("a histogram")).expect("decodes");
     assert_eq!(histogram.value_at_quantile(0.99), run.latency_us.p99);
     assert_eq!(histogram.len(), run.responses);
     // A noisy window is kept only once the re-measures are spent (another process on this
