@@ -21,4 +21,5 @@ pub mod report;
 pub mod report_csv;
 pub mod runner;
 pub mod scenarios;
+pub mod summary;
 pub mod workloads;

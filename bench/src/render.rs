@@ -259,6 +259,11 @@ pub fn terminal(report: &Report) -> String {
     for note in &report.notes {
         let _ = writeln!(out, "note: {note}");
     }
+    // The answer last on a terminal, where the end of the output is what stays in view.
+    out.push_str("\nThe answer:\n");
+    for finding in crate::summary::findings(report) {
+        let _ = writeln!(out, "- {}: {}", finding.criterion, finding.answer);
+    }
     out
 }
 
@@ -335,7 +340,11 @@ fn context(report: &Report) -> String {
 
 /// `report.md`: the comparison table (best value per scenario in bold) and the backends table.
 pub fn markdown(report: &Report) -> String {
-    let mut out = format!("# sitebench report\n\n{}\n\n", context(report));
+    let mut out = format!(
+        "# sitebench report\n\n{}\n\n## The answer\n\n{}\n## The figures\n\n",
+        context(report),
+        crate::summary::markdown(report)
+    );
     let header = header();
     let _ = writeln!(out, "| {} |", header.join(" | "));
     let _ = writeln!(

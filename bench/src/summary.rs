@@ -1,0 +1,424 @@
+//! The answer first (BENCH.md 5): for each criterion, the best server or the group that ties
+//! with it, with the figure, and the others as multiples of it, in words a student can act on.
+//! Only the servers one could choose are ranked (the backends, `hyper` as "no framework", and
+//! `--url` servers); `floor` is a reference, not a choice.
+//!
+//! Tie rules, one per kind of figure:
+//! - timed figures (requests/s, CPU per request): each server's figure is the geometric mean
+//!   over the cheap scenarios all of them ran (the password-hashing ones measure argon2, the
+//!   same code everywhere), with the geometric means of the repeats' minima and maxima,
+//!   widened by ±5% (`compare`'s floor, since a single repeat has no spread), as its range;
+//!   servers whose range overlaps the best's tie with it;
+//! - instructions per request: the same mean; within 1% of the best is a tie (BENCH.md 4.2:
+//!   repeats agree within 1%);
+//! - peak memory: the largest median over the scenarios; within 1 MiB is a tie;
+//! - facts of the build (adapter lines, dependencies, binary size): exact, ties only when equal;
+//!   clean build time within 10% and start-up within 10 ms: allowances for figures measured
+//!   once, not measured noise.
+
+use crate::compare::NOISE_FLOOR;
+use crate::cost;
+use crate::report::{BackendReport, Marker, Report, Role, ScenarioReport, Stat};
+use crate::scenarios::Scenario;
+
+/// One criterion's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub criterion: &'static str,
+    pub answer: String,
+}
+
+/// A server's figure on one criterion: the value and the range the noise allows.
+#[derive(Debug, Clone, PartialEq)]
+struct Figure {
+    server: String,
+    value: f64,
+    low: f64,
+    high: f64,
+}
+
+/// A fact of a server: the criterion, how to read it, its tie rule and how to show it.
+type Fact<'a> = (
+    &'static str,
+    &'a dyn Fn(&BackendReport) -> Option<f64>,
+    Tie,
+    &'a dyn Fn(f64) -> String,
+);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tie {
+    /// Ranges overlap.
+    Overlap,
+    /// Within this fraction of the best.
+    Within(f64),
+    /// Within this absolute amount of the best.
+    Plus(f64),
+}
+
+pub fn findings(report: &Report) -> Vec<Finding> {
+    let candidates: Vec<&BackendReport> = report
+        .backends
+        .iter()
+        .filter(|b| b.role != Role::Reference && b.failure.is_none())
+        .collect();
+    let scenarios = shared_cheap_scenarios(&candidates);
+    let mut out = Vec::new();
+    let per_scenario = |get: &dyn Fn(&ScenarioReport) -> Option<Stat>| -> Vec<Figure> {
+        candidates
+            .iter()
+            .filter_map(|b| {
+                let stats: Option<Vec<Stat>> = scenarios
+                    .iter()
+                    .map(|name| b.scenarios.iter().find(|s| &s.name == name).and_then(get))
+                    .collect();
+                let stats = stats.filter(|s| !s.is_empty())?;
+                Some(Figure {
+                    server: label(b),
+                    value: geometric_mean(stats.iter().map(|s| s.median)),
+                    low: geometric_mean(stats.iter().map(|s| s.min)) * (1.0 - NOISE_FLOOR),
+                    high: geometric_mean(stats.iter().map(|s| s.max)) * (1.0 + NOISE_FLOOR),
+                })
+            })
+            .collect()
+    };
+    let over = format!("geometric mean over {}", scenarios.join(", "));
+    let one_window = if report.options.repeat <= 1 {
+        " One window per server and scenario: a first look, not a ranking."
+    } else {
+        ""
+    };
+    let client_bound = candidates.iter().any(|b| {
+        b.scenarios
+            .iter()
+            .filter(|s| scenarios.contains(&s.name))
+            .any(|s| s.markers.contains(&Marker::ClientBound))
+    });
+    out.extend(answer(
+        "requests/s at saturation",
+        &over,
+        per_scenario(&|s| s.summary.as_ref().map(|s| s.requests_per_sec)),
+        true,
+        Tie::Overlap,
+        &|v| format!("{v:.0} req/s"),
+        &format!(
+            "{one_window}{}",
+            if client_bound {
+                " Some of these windows were client-bound: those rates are lower bounds."
+            } else {
+                ""
+            }
+        ),
+    ));
+    out.extend(answer(
+        "CPU per request",
+        &over,
+        per_scenario(&|s| s.summary.as_ref().and_then(|s| s.server_cpu_us_per_request)),
+        false,
+        Tie::Overlap,
+        &|v| format!("{v:.1} µs"),
+        one_window,
+    ));
+    out.extend(answer(
+        "instructions per request",
+        &format!("{over}; deterministic"),
+        per_scenario(&|s| {
+            s.cost
+                .as_ref()
+                .and_then(|c| c.instructions_per_request())
+                .map(|v| Stat {
+                    median: v,
+                    min: v,
+                    max: v,
+                })
+        }),
+        false,
+        Tie::Within(crate::compare::INSTRUCTION_NOISE),
+        &|v| format!("{v:.0}"),
+        "",
+    ));
+    let memory: Vec<Figure> = candidates
+        .iter()
+        .filter_map(|b| {
+            let kib = b
+                .scenarios
+                .iter()
+                .filter_map(|s| s.summary.as_ref()?.server_peak_rss_kib.map(|r| r.median))
+                .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))?;
+            Some(fact(b, kib / 1024.0))
+        })
+        .collect();
+    out.extend(answer(
+        "peak memory",
+        "the largest of the scenarios",
+        memory,
+        false,
+        Tie::Plus(1.0),
+        &|v| format!("{v:.1} MiB"),
+        "",
+    ));
+    let facts: [Fact; 5] = [
+        (
+            "adapter lines",
+            &|b| b.adapter_lines.map(|v| v as f64),
+            Tie::Within(0.0),
+            &|v| format!("{v:.0} lines"),
+        ),
+        (
+            "crates in the dependency tree",
+            &|b| b.dependency_count.map(|v| v as f64),
+            Tie::Within(0.0),
+            &|v| format!("{v:.0} crates"),
+        ),
+        (
+            "release binary",
+            &|b| b.binary_bytes.map(|v| v as f64 / 1_048_576.0),
+            Tie::Within(0.0),
+            &|v| format!("{v:.1} MiB"),
+        ),
+        (
+            "clean release build",
+            &|b| b.clean_build.as_ref().map(|c| c.seconds),
+            Tie::Within(0.10),
+            &|v| format!("{v:.0} s"),
+        ),
+        ("start-up", &|b| b.startup_ms, Tie::Plus(10.0), &|v| {
+            format!("{v:.0} ms")
+        }),
+    ];
+    for (criterion, get, tie, show) in facts {
+        let figures = candidates
+            .iter()
+            .filter_map(|b| Some(fact(b, get(b)?)))
+            .collect();
+        out.extend(answer(
+            criterion,
+            "measured once",
+            figures,
+            false,
+            tie,
+            show,
+            "",
+        ));
+    }
+    out
+}
+
+/// The findings as a Markdown list, for `report.md` (and, as text, the terminal).
+pub fn markdown(report: &Report) -> String {
+    findings(report)
+        .iter()
+        .map(|f| format!("- **{}**: {}\n", f.criterion, f.answer))
+        .collect()
+}
+
+fn label(b: &BackendReport) -> String {
+    if b.role == Role::Baseline {
+        format!("{} (no framework)", b.name)
+    } else {
+        b.name.clone()
+    }
+}
+
+fn fact(b: &BackendReport, value: f64) -> Figure {
+    Figure {
+        server: label(b),
+        value,
+        low: value,
+        high: value,
+    }
+}
+
+/// The scenarios whose cost is the server's (not the password hash) that every candidate ran.
+fn shared_cheap_scenarios(candidates: &[&BackendReport]) -> Vec<String> {
+    Scenario::ALL
+        .iter()
+        .filter(|s| cost::measurable(**s))
+        .map(|s| s.name().to_owned())
+        .filter(|name| {
+            !candidates.is_empty()
+                && candidates.iter().all(|b| {
+                    b.scenarios
+                        .iter()
+                        .any(|s| &s.name == name && s.summary.is_some())
+                })
+        })
+        .collect()
+}
+
+fn geometric_mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values
+        .filter(|v| *v > 0.0)
+        .fold((0.0, 0u32), |(s, n), v| (s + v.ln(), n + 1));
+    if n == 0 {
+        0.0
+    } else {
+        (sum / f64::from(n)).exp()
+    }
+}
+
+/// "axum and warp tie at 17,700; actix costs 1.7× as much, rocket 2.7×."
+#[allow(clippy::too_many_arguments)]
+fn answer(
+    criterion: &'static str,
+    basis: &str,
+    mut figures: Vec<Figure>,
+    higher_is_better: bool,
+    tie: Tie,
+    show: &dyn Fn(f64) -> String,
+    caveat: &str,
+) -> Option<Finding> {
+    figures.retain(|f| f.value > 0.0 && f.value.is_finite());
+    figures.sort_by(|a, b| {
+        if higher_is_better {
+            b.value.total_cmp(&a.value)
+        } else {
+            a.value.total_cmp(&b.value)
+        }
+    });
+    let best = figures.first()?.clone();
+    let ties = |f: &Figure| match tie {
+        Tie::Overlap => f.low <= best.high && best.low <= f.high,
+        Tie::Within(fraction) => (f.value - best.value).abs() <= best.value * fraction,
+        Tie::Plus(amount) => (f.value - best.value).abs() <= amount,
+    };
+    let (group, rest): (Vec<&Figure>, Vec<&Figure>) = figures.iter().partition(|f| ties(f));
+    let names: Vec<&str> = group.iter().map(|f| f.server.as_str()).collect();
+    let mut text = if group.len() == 1 {
+        format!("{} is best, at {}", names[0], show(best.value))
+    } else {
+        format!(
+            "{} tie ({}), from {} to {}",
+            join(&names),
+            match tie {
+                Tie::Overlap => "their repeats overlap".to_owned(),
+                Tie::Within(0.0) => "equal".to_owned(),
+                Tie::Within(f) => format!("within {:.0}%", f * 100.0),
+                Tie::Plus(a) => format!("within {}", show(a)),
+            },
+            show(best.value),
+            show(group.last().map_or(best.value, |f| f.value)),
+        )
+    };
+    if !rest.is_empty() {
+        let others: Vec<String> = rest
+            .iter()
+            .map(|f| {
+                let times = f.value / best.value;
+                let relation = if higher_is_better {
+                    "of that"
+                } else {
+                    "as much"
+                };
+                format!("{} {:.2}× {relation}", f.server, times)
+            })
+            .collect();
+        text.push_str(&format!("; {}", others.join(", ")));
+    }
+    Some(Finding {
+        criterion,
+        answer: format!("{text} ({basis}).{caveat}"),
+    })
+}
+
+fn join(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{run, sample};
+
+    /// A report with these servers: (name, role, requests/s of three repeats, instructions).
+    fn report(servers: &[(&str, Role, [f64; 3], f64)]) -> Report {
+        let mut report = sample();
+        let template = report.backends[0].clone();
+        report.backends = servers
+            .iter()
+            .map(|(name, role, rps, instructions)| {
+                let mut b = template.clone();
+                b.name = (*name).to_owned();
+                b.role = *role;
+                let mut scenario =
+                    ScenarioReport::from_runs("plaintext", rps.iter().map(|r| run(*r)).collect());
+                scenario.cost = Some(crate::cost::ScenarioCost {
+                    instructions: vec![*instructions],
+                    ..crate::cost::ScenarioCost::default()
+                });
+                b.scenarios = vec![scenario];
+                b
+            })
+            .collect();
+        report
+    }
+
+    fn answer_of(findings: &[Finding], criterion: &str) -> String {
+        findings
+            .iter()
+            .find(|f| f.criterion == criterion)
+            .map(|f| f.answer.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn overlapping_repeats_tie_and_separated_ones_rank() {
+        let findings = findings(&report(&[
+            ("axum", Role::Framework, [100.0, 90.0, 110.0], 17_700.0),
+            ("warp", Role::Framework, [104.0, 95.0, 112.0], 17_800.0),
+            ("rocket", Role::Framework, [50.0, 48.0, 52.0], 47_000.0),
+            ("floor", Role::Reference, [300.0, 290.0, 310.0], 8_500.0),
+        ]));
+        let rps = answer_of(&findings, "requests/s at saturation");
+        assert!(rps.starts_with("warp and axum tie"), "{rps}");
+        assert!(rps.contains("rocket 0.48× of that"), "{rps}");
+        assert!(
+            !rps.contains("floor"),
+            "floor is a reference, not a choice: {rps}"
+        );
+        // 17,700 and 17,800 are 0.6% apart: a tie; rocket is 2.66× as much.
+        let instructions = answer_of(&findings, "instructions per request");
+        assert!(
+            instructions.starts_with("axum and warp tie (within 1%)"),
+            "{instructions}"
+        );
+        assert!(
+            instructions.contains("rocket 2.66× as much"),
+            "{instructions}"
+        );
+    }
+
+    #[test]
+    fn a_clear_winner_is_named_alone_and_the_baseline_is_labelled() {
+        let findings = findings(&report(&[
+            ("hyper", Role::Baseline, [100.0, 99.0, 101.0], 11_000.0),
+            ("axum", Role::Framework, [80.0, 79.0, 81.0], 17_700.0),
+        ]));
+        let rps = answer_of(&findings, "requests/s at saturation");
+        assert!(
+            rps.starts_with("hyper (no framework) is best, at 100 req/s"),
+            "{rps}"
+        );
+        assert!(rps.contains("axum 0.80× of that"), "{rps}");
+        // One window each, 8% apart: inside the ±5% each side allows, so a tie, said as such.
+        let mut quick = report(&[
+            ("hyper", Role::Baseline, [100.0, 100.0, 100.0], 11_000.0),
+            ("axum", Role::Framework, [92.0, 92.0, 92.0], 17_700.0),
+        ]);
+        quick.options.repeat = 1;
+        let rps = answer_of(&super::findings(&quick), "requests/s at saturation");
+        assert!(
+            rps.starts_with("hyper (no framework) and axum tie"),
+            "{rps}"
+        );
+        assert!(rps.contains("a first look, not a ranking"), "{rps}");
+        let lines = answer_of(&findings, "adapter lines");
+        assert!(
+            lines.contains("tie (equal)"),
+            "both have the sample's line count: {lines}"
+        );
+    }
+}
