@@ -515,6 +515,7 @@ pub fn html(report: &Report) -> String {
 fn markdown_table_to_html(md: &str) -> String {
     let mut out = String::new();
     let mut in_table = false;
+    let mut in_list = false;
     for line in md.lines() {
         if let Some(inner) = line.strip_prefix('|') {
             let cells: Vec<&str> = inner
@@ -549,8 +550,17 @@ fn markdown_table_to_html(md: &str) -> String {
                 out.push_str("</table></div>\n");
                 in_table = false;
             }
-            // The page has its own heading; the Markdown's title line is skipped.
-            if !line.trim().is_empty() && !line.starts_with("# ") {
+            let item = line.strip_prefix("- ");
+            if item.is_some() != in_list {
+                out.push_str(if in_list { "</ul>\n" } else { "<ul>" });
+                in_list = !in_list;
+            }
+            if let Some(item) = item {
+                let _ = writeln!(out, "<li>{}</li>", bold_spans(item));
+            } else if let Some(heading) = line.strip_prefix("## ") {
+                let _ = writeln!(out, "<h2>{}</h2>", escape(heading));
+            } else if !line.trim().is_empty() && !line.starts_with("# ") {
+                // The page has its own heading; the Markdown's title line is skipped.
                 let _ = writeln!(out, "<p>{}</p>", escape(line));
             }
         }
@@ -558,7 +568,25 @@ fn markdown_table_to_html(md: &str) -> String {
     if in_table {
         out.push_str("</table></div>\n");
     }
+    if in_list {
+        out.push_str("</ul>\n");
+    }
     out
+}
+
+/// Escaped text with Markdown's `**bold**` spans as `<b>`.
+fn bold_spans(text: &str) -> String {
+    escape(text)
+        .split("**")
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<b>{part}</b>")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -592,5 +620,10 @@ mod tests {
                     == page.matches("http://").count()
         );
         assert!(!page.contains("<script"));
+        // The answer opens the page, as a list with its criteria in bold, not raw Markdown.
+        let answer = page.find("<h2>The answer</h2>").expect("the answer");
+        assert!(answer < page.find("<table>").expect("the table"));
+        assert!(page.contains("<ul><li><b>requests/s at saturation</b>: axum is best"));
+        assert!(!page.contains("**") && !page.contains("<p>- "));
     }
 }
