@@ -257,7 +257,6 @@ fn geometric_mean(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// "axum and warp tie at 17,700; actix costs 1.7× as much, rocket 2.7×."
-#[allow(clippy::too_many_arguments)]
 fn answer(
     criterion: &'static str,
     basis: &str,
