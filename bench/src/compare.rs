@@ -197,6 +197,15 @@ mod tests {
         Stat { median, min, max }
     }
 
+    /// The sample's `plaintext` with three repeats at these rates.
+    fn plaintext(rates: [f64; 3]) -> crate::report::ScenarioReport {
+        let runs = rates
+            .iter()
+            .map(|r| crate::report::tests::run(*r))
+            .collect();
+        crate::report::ScenarioReport::from_runs("plaintext", runs)
+    }
+
     fn rps(old: Stat, new: Stat) -> Change {
         change("axum", "json", Figure::RequestsPerSec, old, new)
     }
@@ -250,14 +259,7 @@ mod tests {
     fn compare_matches_backends_and_scenarios_by_name() {
         let old = crate::report::tests::sample();
         let mut new = old.clone();
-        new.backends[0].scenarios[0] = crate::report::ScenarioReport::from_runs(
-            "plaintext",
-            vec![
-                crate::report::tests::run(200.0),
-                crate::report::tests::run(210.0),
-                crate::report::tests::run(190.0),
-            ],
-        );
+        new.backends[0].scenarios[0] = plaintext([200.0, 210.0, 190.0]);
         let changes = compare(&old, &new);
         let rps: Vec<&Change> = changes
             .iter()
@@ -296,14 +298,7 @@ mod tests {
     fn timed_figures_fail_the_gate_only_when_asked_to() {
         let old = crate::report::tests::sample();
         let mut slower = old.clone();
-        slower.backends[0].scenarios[0] = crate::report::ScenarioReport::from_runs(
-            "plaintext",
-            vec![
-                crate::report::tests::run(50.0),
-                crate::report::tests::run(51.0),
-                crate::report::tests::run(49.0),
-            ],
-        );
+        slower.backends[0].scenarios[0] = plaintext([50.0, 51.0, 49.0]);
         let changes = compare(&old, &slower);
         assert!(worse_than(&changes, 5.0, false).is_empty());
         let timed = worse_than(&changes, 5.0, true);
