@@ -1,6 +1,9 @@
 //! Makes the list of backends from the workspace's own `members` (every `backend-<name>`
-//! member is a backend) and each backend's `[package.metadata.sitebench] framework`, so
-//! adding a backend to the workspace adds it to the bench, its reports and the scripts.
+//! member is a backend), each backend's `[package.metadata.sitebench] framework` and the
+//! deviations its `DEVIATIONS` constant declares, so adding a backend to the workspace adds
+//! it to the bench, its reports and the scripts. The deviations are read from the source
+//! rather than by depending on the backends (which would link five frameworks into `bench`);
+//! a name that is no `site_core::Deviation` fails to compile.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,9 +30,16 @@ fn main() {
                 manifest.display()
             )
         });
+        let source = root.join(format!("backend-{name}")).join("src/lib.rs");
+        println!("cargo:rerun-if-changed={}", source.display());
+        let deviations: Vec<String> = deviations(&read(&source))
+            .iter()
+            .map(|d| format!("site_core::Deviation::{d}"))
+            .collect();
         writeln!(
             table,
-            "    Backend {{ name: {name:?}, framework: {framework:?} }},"
+            "    Backend {{ name: {name:?}, framework: {framework:?}, deviations: &[{}] }},",
+            deviations.join(", ")
         )
         .expect("write to string");
     }
@@ -64,4 +74,25 @@ fn framework(manifest: &str) -> Option<String> {
         .lines()
         .find(|l| l.trim_start().starts_with("framework"))?;
     Some(line.split('"').nth(1)?.to_owned())
+}
+
+/// The variants named in `pub const DEVIATIONS: [Deviation; N] = [...];`, comments left out.
+fn deviations(source: &str) -> Vec<String> {
+    let Some(start) = source.find("pub const DEVIATIONS") else {
+        return Vec::new();
+    };
+    let rest = &source[start..];
+    // The value: after `=` (the type has a `;` of its own), up to the `;` that ends it.
+    let value = rest.split_once('=').map_or("", |(_, v)| v);
+    let value = value.split(';').next().unwrap_or("");
+    value
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .flat_map(|line| line.split("Deviation::").skip(1))
+        .map(|tail| {
+            tail.chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
 }

@@ -1,10 +1,13 @@
-//! A backend binary run as its own process for measuring: pinned with `taskset`, port 0, a
-//! fresh database in a temporary directory, `--quiet`; ready once `/healthz` answers; stopped
-//! with SIGTERM and its exit status checked.
+//! A server run as its own process for measuring, pinned with `taskset`, on a fresh database
+//! in a temporary directory, stopped with SIGTERM and its exit status checked: a backend
+//! binary of the workspace (port 0, `--quiet`, its port read from its start-up line, ready
+//! once `/healthz` answers 200), or any command given with `--server` (a free port and the
+//! database filled into it, ready once `/healthz` gets any HTTP answer: a student's server
+//! need not have that route).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,6 +15,93 @@ use crate::{client, info};
 
 /// How long a native backend may take to announce its port and answer `/healthz`.
 const READY: Duration = Duration::from_secs(15);
+
+/// What to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Program {
+    /// A binary that takes the backends' flags (SITE.md 6) and announces its port.
+    Backend(PathBuf),
+    /// `--server NAME=COMMAND`: the command's words, with `{port}`, `{database}` and
+    /// `{workers}` still to fill in.
+    Command(Vec<String>),
+}
+
+impl Program {
+    /// `--server`'s COMMAND split into words as a shell would (quotes and backslashes), without
+    /// running a shell: the process bench starts, pins, samples and signals is the server
+    /// itself (`sh -c '...'` still works, and `exec` keeps the process).
+    pub fn command(line: &str) -> Result<Self, String> {
+        let words = split_words(line)?;
+        if words.is_empty() {
+            return Err("the command is empty".into());
+        }
+        if !words.iter().any(|w| w.contains("{port}")) {
+            return Err(format!(
+                "{line:?} has no {{port}}: bench chooses the port and the command must use it"
+            ));
+        }
+        Ok(Self::Command(words))
+    }
+}
+
+/// Words of a command line: blanks separate, `'...'` is literal, `"..."` keeps blanks and
+/// takes `\` before `"`, `\`, `$` and `` ` ``, and `\` outside quotes keeps the next character.
+fn split_words(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => words.extend(word.take()),
+            '\'' => {
+                let current = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => current.push(c),
+                        None => return Err(format!("{line:?}: a ' is not closed")),
+                    }
+                }
+            }
+            '"' => {
+                let current = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => current.push(c),
+                            Some(c) => {
+                                current.push('\\');
+                                current.push(c);
+                            }
+                            None => return Err(format!("{line:?}: a \" is not closed")),
+                        },
+                        Some(c) => current.push(c),
+                        None => return Err(format!("{line:?}: a \" is not closed")),
+                    }
+                }
+            }
+            '\\' => {
+                let next = chars
+                    .next()
+                    .ok_or_else(|| format!("{line:?} ends with \\"))?;
+                word.get_or_insert_with(String::new).push(next);
+            }
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    Ok(words)
+}
+
+/// A free port on loopback for a command: bound, read, released (another process could take
+/// it in between; the server's failure to bind is then reported).
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port on 127.0.0.1: {e}"))
+}
 
 /// A backend process started for the benchmark.
 pub struct BackendProcess {
@@ -27,15 +117,16 @@ impl BackendProcess {
     /// Starts `target/release/backend-<name>` pinned to `cpus` (with as many workers), on
     /// port 0 with a fresh database, and returns once it answers `/healthz`.
     pub fn start(name: &str, cpus: &[usize]) -> Result<Self, String> {
-        Self::launch(name, &info::binary(name), &[], cpus, READY, None)
+        let program = Program::Backend(info::binary(name));
+        Self::launch(name, &program, &[], cpus, READY, None)
     }
 
-    /// The same for any `binary` that takes the backends' flags, run through `wrapper` (a
-    /// command and its arguments, such as valgrind), allowing `ready` to start, on `database`
-    /// when given (the users and sessions an earlier run of it made) or a fresh one.
+    /// The same for any program, run through `wrapper` (a command and its arguments, such as
+    /// valgrind), allowing `ready` to start, on `database` when given (the users and sessions
+    /// an earlier run of it made) or a fresh one.
     pub fn launch(
         name: &str,
-        binary: &Path,
+        program: &Program,
         wrapper: &[String],
         cpus: &[usize],
         ready: Duration,
@@ -50,54 +141,76 @@ impl BackendProcess {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(",");
+        let workers = cpus.len().max(1).to_string();
         // taskset (util-linux) pins the process before it starts any thread.
         let mut command = Command::new("taskset");
-        command.args(["-c", &list]).args(wrapper).arg(binary);
+        command.args(["-c", &list]).args(wrapper);
+        let port = match program {
+            Program::Backend(binary) => {
+                command
+                    .arg(binary)
+                    .args(["--bind", "127.0.0.1", "--port", "0", "--quiet"])
+                    .args(["--workers", &workers])
+                    .arg("--database")
+                    .arg(&database);
+                None
+            }
+            Program::Command(words) => {
+                let port = free_port()?;
+                let database = database.to_string_lossy();
+                command.args(words.iter().map(|w| {
+                    w.replace("{port}", &port.to_string())
+                        .replace("{database}", &database)
+                        .replace("{workers}", &workers)
+                }));
+                Some(port)
+            }
+        };
         command
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--quiet",
-                "--workers",
-                &cpus.len().max(1).to_string(),
-            ])
-            .arg("--database")
-            .arg(&database)
             .env_remove("SITEBENCH_ADMIN")
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(if port.is_some() {
+                Stdio::null()
+            } else {
+                Stdio::piped()
+            })
             .stderr(log);
         let mut child = command
             .spawn()
-            .map_err(|e| format!("cannot start taskset {}: {e}", binary.display()))?;
+            .map_err(|e| format!("cannot start taskset for {name}: {e}"))?;
         let pid = child.id();
-        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let stdout = child.stdout.take();
+        let mut server = Self {
+            child,
+            pid,
+            addr: SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(0))),
+            dir,
+            database,
+        };
+        let Some(stdout) = stdout else {
+            // A command: it listens where it was told.
+            if let Err(e) = server.wait_healthy(ready, false) {
+                let log = server.stderr();
+                server.stop();
+                return Err(format!("{name}: {e} (stderr {:?})", log.trim()));
+            }
+            return Ok(server);
+        };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut line = String::new();
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let mut server = Self {
-            child,
-            pid,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            dir,
-            database,
-        };
         let line = rx.recv_timeout(ready).unwrap_or_default();
         let addr = line
             .trim()
             .rsplit_once("listening on http://")
             .and_then(|(_, a)| a.parse::<SocketAddr>().ok())
             .ok_or_else(|| {
-                let log = std::fs::read_to_string(server.dir.path().join("stderr.log"))
-                    .unwrap_or_default();
                 format!(
                     "backend-{name} did not announce its port (stdout {line:?}, stderr {:?})",
-                    log.trim()
+                    server.stderr().trim()
                 )
             });
         let addr = match addr {
@@ -108,11 +221,17 @@ impl BackendProcess {
             }
         };
         server.addr = addr;
-        server.wait_healthy(ready)?;
+        server.wait_healthy(ready, true)?;
         Ok(server)
     }
 
-    fn wait_healthy(&self, within: Duration) -> Result<(), String> {
+    /// What the server wrote to stderr so far.
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    /// Waits for an answer to `GET /healthz`: a `200` when `ok_only`, else any HTTP response.
+    fn wait_healthy(&mut self, within: Duration, ok_only: bool) -> Result<(), String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -121,12 +240,23 @@ impl BackendProcess {
         let deadline = Instant::now() + within;
         loop {
             if let Ok((response, _)) = runtime.block_on(client::send(self.addr, request.as_bytes()))
-                && response.status == 200
+                && (response.status == 200 || !ok_only)
             {
                 return Ok(());
             }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "it exited ({status}) before answering on {}",
+                    self.addr
+                ));
+            }
             if Instant::now() > deadline {
-                return Err(format!("{} never answered /healthz with 200", self.addr));
+                return Err(format!(
+                    "{} never answered /healthz{} within {} s",
+                    self.addr,
+                    if ok_only { " with 200" } else { "" },
+                    within.as_secs()
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -165,5 +295,43 @@ impl Drop for BackendProcess {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_split_into_words_as_a_shell_would() {
+        let words = |line: &str| split_words(line).expect("a valid line");
+        assert_eq!(
+            words("python3  site.py --port {port}"),
+            ["python3", "site.py", "--port", "{port}"]
+        );
+        assert_eq!(
+            words(r#"sh -c 'exec node app.js {port}' "a b" c\ d "x\"y""#),
+            ["sh", "-c", "exec node app.js {port}", "a b", "c d", "x\"y"]
+        );
+        assert_eq!(words(r#"a"b"'c'"#), ["abc"]);
+        assert_eq!(words("''"), [""]);
+        assert!(split_words("say 'unclosed").is_err());
+        assert!(split_words("say \"unclosed").is_err());
+        assert!(split_words("trailing \\").is_err());
+    }
+
+    #[test]
+    fn a_command_must_use_the_port_bench_chooses() {
+        assert!(Program::command("python3 -m http.server").is_err());
+        assert!(Program::command("   ").is_err());
+        assert_eq!(
+            Program::command("python3 -m http.server {port}"),
+            Ok(Program::Command(vec![
+                "python3".into(),
+                "-m".into(),
+                "http.server".into(),
+                "{port}".into()
+            ]))
+        );
     }
 }

@@ -10,6 +10,7 @@ pub const BASELINE: &str = "hyper";
 pub const FLOOR: Backend = Backend {
     name: "floor",
     framework: "hyper",
+    deviations: &[],
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,9 @@ pub struct Backend {
     /// The crate that does the HTTP work (`hyper` for the baseline), whose resolved version
     /// the report records.
     pub framework: &'static str,
+    /// The lines of SITE.md its framework makes impossible (its `DEVIATIONS`): the
+    /// conformance suite expects exactly these from it.
+    pub deviations: &'static [site_core::Deviation],
 }
 
 /// Every backend of the workspace, [`BASELINE`] first, then in the workspace's order.
@@ -59,5 +63,8 @@ mod tests {
             "a backend-* directory that is not a workspace member"
         );
         assert_eq!(find("axum").map(|b| b.framework), Some("axum"));
+        // Read from the sources by build.rs: rocket declares two, axum none.
+        assert_eq!(find("rocket").map(|b| b.deviations.len()), Some(2));
+        assert_eq!(find("axum").map(|b| b.deviations.len()), Some(0));
     }
 }

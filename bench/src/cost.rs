@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::backend_process::BackendProcess;
+use crate::backend_process::{BackendProcess, Program};
 use crate::callgrind::{self, Profile};
 use crate::http1;
 use crate::scenarios::{Scenario, Workload};
@@ -124,7 +124,7 @@ pub fn measurable(scenario: Scenario) -> bool {
 /// same binary, run natively: no password is hashed under valgrind).
 pub fn instructions(
     name: &str,
-    binary: &Path,
+    program: &Program,
     database: &Path,
     framework: &str,
     cpu: usize,
@@ -133,7 +133,7 @@ pub fn instructions(
 ) -> Result<BTreeMap<Scenario, ScenarioCost>, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     let out = dir.path().join("callgrind.out");
-    let wrapper = [
+    let mut wrapper = vec![
         "env".to_owned(),
         format!("GLIBC_TUNABLES={ALLOCATOR}"),
         "valgrind".to_owned(),
@@ -142,9 +142,14 @@ pub fn instructions(
         "--dump-instr=no".to_owned(),
         "--dump-line=no".to_owned(),
     ];
+    if matches!(program, Program::Command(_)) {
+        // A command may be a wrapper that execs the server (`sh -c 'exec ...'`, `env`): valgrind
+        // follows the exec, and the process keeps its pid for vgdb.
+        wrapper.push("--trace-children=yes".to_owned());
+    }
     let mut server = BackendProcess::launch(
         name,
-        binary,
+        program,
         &wrapper,
         &[cpu],
         VALGRIND_READY,

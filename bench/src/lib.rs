@@ -9,6 +9,7 @@ pub mod build_cost;
 pub mod callgrind;
 pub mod client;
 pub mod compare;
+pub mod conformance;
 pub mod cost;
 pub mod histograms;
 pub mod http1;

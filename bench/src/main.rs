@@ -63,10 +63,15 @@ enum Command {
 
 #[derive(Args)]
 struct RunArgs {
-    /// Servers to benchmark: backends of the workspace and `floor` [default: all, the
-    /// baseline `hyper` first, `floor` last].
+    /// Servers to benchmark: backends of the workspace and `floor`, or `none` (only the
+    /// `--server` ones) [default: all, the baseline `hyper` first, `floor` last].
     #[arg(long, value_delimiter = ',')]
     backends: Vec<String>,
+    /// A server in any language for bench to start and measure beside the backends, e.g.
+    /// `--server 'py=python3 site.py --port {port}'`; `{port}` (required), `{database}` and
+    /// `{workers}` are filled in. Repeatable.
+    #[arg(long = "server", value_name = "NAME=COMMAND")]
+    server: Vec<String>,
     /// Scenarios to run [default: all].
     #[arg(long, value_delimiter = ',', value_enum)]
     scenarios: Vec<Scenario>,
@@ -144,7 +149,19 @@ fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
 }
 
 /// `bench run` (`timing`), or `bench cost` (its cost part alone).
-fn run(args: RunArgs, timing: bool) -> Result<ExitCode, String> {
+fn run(mut args: RunArgs, timing: bool) -> Result<ExitCode, String> {
+    let commands = args
+        .server
+        .iter()
+        .map(|arg| runner::ServerCommand::parse(arg))
+        .collect::<Result<Vec<_>, _>>()?;
+    let only_commands = args.backends == ["none"];
+    if only_commands {
+        if commands.is_empty() {
+            return Err("--backends none: then give at least one --server".into());
+        }
+        args.backends.clear();
+    }
     for backend in &args.backends {
         if backends::find(backend).is_none() {
             return Err(format!(
@@ -161,7 +178,9 @@ fn run(args: RunArgs, timing: bool) -> Result<ExitCode, String> {
         (1.25, 0.5, 3)
     };
     let options = Options {
-        servers: if args.backends.is_empty() {
+        servers: if only_commands {
+            Vec::new()
+        } else if args.backends.is_empty() {
             backends::names()
                 .into_iter()
                 .chain([backends::FLOOR.name])
@@ -170,6 +189,7 @@ fn run(args: RunArgs, timing: bool) -> Result<ExitCode, String> {
         } else {
             args.backends
         },
+        commands,
         scenarios: if args.scenarios.is_empty() {
             Scenario::ALL.to_vec()
         } else {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::report::{BackendReport, Report, Role, ScenarioReport, Summary};
+use crate::report::{BackendReport, Conformance, Report, Role, ScenarioReport, Summary};
 
 const PALETTE: [&str; 6] = [
     "#d9480f", "#1971c2", "#2f9e44", "#ae3ec9", "#f08c00", "#495057",
@@ -190,9 +190,12 @@ fn cells(
     mark: &dyn Fn(String) -> String,
 ) -> Vec<String> {
     let mut out = vec![row.scenario.name.clone(), row.backend.to_owned()];
-    if let Some(why) = &row.scenario.skipped {
-        out.push(format!("skipped: {why}"));
+    if let Some(why) = &row.scenario.failed {
+        // The reason goes last, where a long text widens no figure's column.
+        out.push("not timed".into());
         out.extend(std::iter::repeat_n(String::new(), COLUMNS.len() - 1));
+        out.push(format!("failed verification: {why}"));
+        return out;
     } else {
         for (i, column) in COLUMNS.iter().enumerate() {
             out.push(match (column.value)(row, base) {
@@ -279,7 +282,7 @@ fn failures(report: &Report) -> String {
 
 fn backend_table(backends: &[BackendReport]) -> String {
     let mut out = String::from(
-        "| server | role | adapter lines | release binary | crates in dependency tree | clean release build | start-up ms | SIGTERM exit 0 | verified |\n|---|---|---:|---:|---:|---:|---:|---|---|\n",
+        "| server | role | conformance | declared deviations | adapter lines | release binary | crates in dependency tree | clean release build | start-up ms | SIGTERM exit 0 | verified |\n|---|---|---|---|---:|---:|---:|---:|---:|---|---|\n",
     );
     for b in backends {
         let role = match b.role {
@@ -290,8 +293,16 @@ fn backend_table(backends: &[BackendReport]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {role} | {} | {} | {} | {} | {} | {} | {} |",
-            b.name,
+            "| {} | {role} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            b.command
+                .as_ref()
+                .map_or_else(|| b.name.clone(), |c| format!("{} (`{c}`)", b.name)),
+            b.conformance.as_ref().map_or("-".into(), conformance_cell),
+            match (b.role, b.deviations.as_slice()) {
+                (Role::Baseline | Role::Framework, []) => "none".to_owned(),
+                (_, []) => "-".to_owned(),
+                (_, list) => list.join(", "),
+            },
             b.adapter_lines.map_or("-".into(), |v| v.to_string()),
             b.binary_bytes
                 .map_or("-".into(), |v| format!("{:.1} MiB", v as f64 / 1048576.0)),
@@ -309,6 +320,53 @@ fn backend_table(backends: &[BackendReport]) -> String {
                 (None, _) => "yes".to_owned(),
             },
         );
+    }
+    out
+}
+
+/// "172 passed, 47 skipped", with the failures counted and the first named.
+fn conformance_cell(c: &Conformance) -> String {
+    let mut cell = format!("{} passed", c.passed);
+    if !c.failed.is_empty() {
+        let first: Vec<&str> = c.failed.iter().take(3).map(|(n, _)| n.as_str()).collect();
+        let more = c.failed.len().saturating_sub(first.len());
+        let _ = write!(
+            cell,
+            ", **{} failed** ({}{})",
+            c.failed.len(),
+            first.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    let _ = write!(cell, ", {} skipped", c.skipped);
+    if !c.not_run.is_empty() {
+        let _ = write!(cell, ", {} not run", c.not_run.len());
+    }
+    cell
+}
+
+/// Every failed check of every server, with why: a to-do list for a server in progress.
+fn conformance_failures(backends: &[BackendReport]) -> String {
+    let mut out = String::new();
+    for b in backends {
+        let Some(c) = &b.conformance else { continue };
+        if c.failed.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n### {} fails {} of the conformance suite's checks\n",
+            b.name,
+            c.failed.len()
+        );
+        for (check, why) in &c.failed {
+            let why: String = why.split_whitespace().collect::<Vec<_>>().join(" ");
+            let _ = writeln!(out, "- `{check}`: {why}");
+        }
     }
     out
 }
@@ -373,9 +431,10 @@ pub fn markdown(report: &Report) -> String {
     }
     let _ = write!(
         out,
-        "\n{}\n{}",
+        "\n{}\n{}{}",
         backend_table(&report.backends),
-        failures(report)
+        failures(report),
+        conformance_failures(&report.backends)
     );
     if !report.versions.is_empty() {
         let versions: Vec<String> = report

@@ -35,6 +35,9 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunOptions {
     pub backends: Vec<String>,
+    /// `--server NAME=COMMAND`, as given.
+    #[serde(default)]
+    pub servers: Vec<String>,
     pub scenarios: Vec<String>,
     pub duration_secs: f64,
     pub warmup_secs: f64,
@@ -66,7 +69,30 @@ pub struct BackendReport {
     /// Its clean release build, as `bench build-cost` last measured it.
     #[serde(default)]
     pub clean_build: Option<CleanBuild>,
+    /// `--server`: the command it was started with, as given.
+    #[serde(default)]
+    pub command: Option<String>,
+    /// The conformance suite run against it (not against `floor`, which is not the site).
+    #[serde(default)]
+    pub conformance: Option<Conformance>,
+    /// The lines of SITE.md its framework makes impossible, as its adapter declares them
+    /// (`DEVIATIONS`); the suite expects exactly these from it.
+    #[serde(default)]
+    pub deviations: Vec<String>,
     pub scenarios: Vec<ScenarioReport>,
+}
+
+/// The conformance suite's result against a running server (the checks that need the
+/// binary, an admin or a second server are skipped there: `cargo test` runs those).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Conformance {
+    pub passed: usize,
+    /// Each failed check and why.
+    pub failed: Vec<(String, String)>,
+    pub skipped: usize,
+    /// Checks not run in this run (`--quick` leaves out the one that only waits).
+    #[serde(default)]
+    pub not_run: Vec<String>,
 }
 
 /// A clean release build of one backend (`bench build-cost`): from an empty target
@@ -89,15 +115,18 @@ pub enum Role {
     Baseline,
     /// `floor`: hyper with no site logic, not the site and not verified against it.
     Reference,
-    /// A server started or run by someone else (`--url`).
+    /// A server that is not of this workspace, in any language: started by bench
+    /// (`--server NAME=COMMAND`) or by someone else (`--url`).
     External,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioReport {
     pub name: String,
-    /// Why the scenario was not measured (it failed verification on a `--url` server).
-    pub skipped: Option<String>,
+    /// Why the scenario was not timed: it failed verification on a `--server` or `--url`
+    /// server (the other scenarios still ran).
+    #[serde(alias = "skipped")]
+    pub failed: Option<String>,
     pub runs: Vec<Run>,
     pub summary: Option<Summary>,
     /// What a reader must know before trusting the figures.
@@ -280,7 +309,7 @@ impl ScenarioReport {
         }
         Self {
             name: name.to_owned(),
-            skipped: None,
+            failed: None,
             runs,
             summary,
             markers,
@@ -374,6 +403,7 @@ pub(crate) mod tests {
             },
             options: RunOptions {
                 backends: vec!["axum".into()],
+                servers: vec!["py=python3 site.py --port {port}".into()],
                 scenarios: vec!["plaintext".into()],
                 duration_secs: 3.0,
                 warmup_secs: 1.0,
@@ -399,6 +429,14 @@ pub(crate) mod tests {
                     seconds: 61.0,
                     measured_utc: "2026-11-26T20:00:00Z".into(),
                 }),
+                command: Some("python3 site.py --port {port}".into()),
+                conformance: Some(Conformance {
+                    passed: 170,
+                    failed: vec![("date_header_is_imf_fixdate".into(), "no Date".into())],
+                    skipped: 47,
+                    not_run: vec!["slow_request_header_closed".into()],
+                }),
+                deviations: vec!["NoHeaderReadTimeout".into()],
                 scenarios: vec![ScenarioReport::from_runs(
                     "plaintext",
                     vec![run(100.0), run(120.0), run(90.0)],

@@ -6,7 +6,11 @@
 //! open-loop window per server at a rate all of them sustain; then the cost per request
 //! (perf on the running servers, callgrind on each alone). Servers stop with SIGTERM, their
 //! exit status checked. The report is rewritten after every scenario, so a crash keeps what
-//! was done. With `--url`, the same against one server someone else started (loopback only).
+//! was done. Servers of any language take part: `--server NAME=COMMAND` ones are started,
+//! pinned, verified and measured like the backends (a scenario whose endpoints fail
+//! verification is reported failed and the others still run); with `--url`, one server
+//! someone else started (loopback only). Before timing, the conformance suite runs against
+//! every server at once, for the report's conformance column.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -16,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::backend_process::BackendProcess;
+use crate::backend_process::{BackendProcess, Program};
 use crate::backends::{self, BASELINE, FLOOR};
 use crate::cost::{self, ScenarioCost};
 use crate::info;
@@ -41,13 +45,60 @@ const COST_PER_SCENARIO: Duration = Duration::from_millis(1_500);
 const COST_PER_SERVER: Duration = Duration::from_secs(3);
 /// Time `perf stat` takes per server and scenario: attaching, 1,000 requests, stopping.
 const PERF_PER_SCENARIO: Duration = Duration::from_millis(250);
+/// Time the conformance suite takes with every server at once, for the estimate (it waits
+/// 10 s in its slowest check, which `--quick` leaves out).
+const CONFORMANCE: Duration = Duration::from_secs(14);
+const CONFORMANCE_QUICK: Duration = Duration::from_secs(6);
+/// How long a `--server` command may take to answer (an interpreter may load a lot first).
+const COMMAND_READY: Duration = Duration::from_secs(30);
 /// The scenarios `floor` answers.
 const FLOOR_SCENARIOS: [Scenario; 3] = [Scenario::Plaintext, Scenario::Json, Scenario::Static];
+
+/// `--server NAME=COMMAND`: a server in any language that bench starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerCommand {
+    pub name: String,
+    /// The command as given, for the report.
+    pub line: String,
+    pub program: Program,
+}
+
+impl ServerCommand {
+    /// Parses `NAME=COMMAND`; NAME must not be a backend's (or `floor`).
+    pub fn parse(arg: &str) -> Result<Self, String> {
+        let (name, line) = arg
+            .split_once('=')
+            .ok_or_else(|| format!("--server {arg:?}: expected NAME=COMMAND"))?;
+        let name = name.trim();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            return Err(format!(
+                "--server {arg:?}: NAME must be letters, digits, '-', '_' or '.'"
+            ));
+        }
+        if backends::find(name).is_some() {
+            return Err(format!(
+                "--server {name}: that name is a server of the workspace; choose another"
+            ));
+        }
+        let program = Program::command(line).map_err(|e| format!("--server {name}: {e}"))?;
+        Ok(Self {
+            name: name.to_owned(),
+            line: line.trim().to_owned(),
+            program,
+        })
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Backends of the workspace (and `floor`) to start.
     pub servers: Vec<String>,
+    /// Servers in any language to start (`--server`).
+    pub commands: Vec<ServerCommand>,
     pub scenarios: Vec<Scenario>,
     pub duration: Duration,
     pub warmup: Duration,
@@ -78,6 +129,7 @@ impl Options {
                     .iter()
                     .filter(|name| scenarios_of(name, std::slice::from_ref(s)).len() == 1)
                     .count()
+                    + self.commands.len()
             };
             let fixed = usize::from(self.fixed_rate(*s));
             // storm times a quiet window before each stormy one
@@ -113,15 +165,18 @@ impl Options {
     /// How long the run should take, said before it starts.
     pub fn estimate(&self) -> Duration {
         let window = self.warmup + self.duration + Duration::from_millis(150);
-        let servers = if self.url.is_some() {
-            1
-        } else {
-            self.servers.len()
-        };
+        let servers = self.server_count();
         let hashing = self.windows(|s| !cost::measurable(s));
         let mut total = window * u32::try_from(self.windows(|_| true)).unwrap_or(u32::MAX)
             + DRAIN * u32::try_from(hashing).unwrap_or(u32::MAX)
             + PER_SERVER_OVERHEAD * u32::try_from(servers).unwrap_or(1);
+        if self.conformance() {
+            total += if self.quick {
+                CONFORMANCE_QUICK
+            } else {
+                CONFORMANCE
+            };
+        }
         if self.cost && self.url.is_none() {
             let measured = self
                 .scenarios
@@ -139,9 +194,32 @@ impl Options {
         total
     }
 
+    /// How many servers the run starts (or the one `--url` names).
+    fn server_count(&self) -> usize {
+        if self.url.is_some() {
+            1
+        } else {
+            self.servers.len() + self.commands.len()
+        }
+    }
+
+    /// Whether the conformance suite runs: against every server but `floor`, in `bench run`.
+    fn conformance(&self) -> bool {
+        self.timing && (self.url.is_some() || self.server_count() > usize::from(self.has_floor()))
+    }
+
+    fn has_floor(&self) -> bool {
+        self.url.is_none() && self.servers.iter().any(|s| s == FLOOR.name)
+    }
+
     fn recorded(&self) -> RunOptions {
         RunOptions {
             backends: self.servers.clone(),
+            servers: self
+                .commands
+                .iter()
+                .map(|c| format!("{}={}", c.name, c.line))
+                .collect(),
             scenarios: self.scenarios.iter().map(|s| s.name().to_owned()).collect(),
             duration_secs: self.duration.as_secs_f64(),
             warmup_secs: self.warmup.as_secs_f64(),
@@ -183,6 +261,8 @@ pub fn rotation(servers: usize, round: usize) -> Vec<usize> {
 /// A server of this run: its process (none for `--url`), where it listens, what it verified.
 struct Server {
     process: Option<BackendProcess>,
+    /// What was started (none for `--url`), to start it again under valgrind.
+    program: Option<Program>,
     addr: SocketAddr,
     workloads: BTreeMap<Scenario, Result<Arc<Workload>, String>>,
     report: BackendReport,
@@ -234,15 +314,23 @@ pub fn run(options: &Options) -> Result<Report, String> {
             .push("fixed-rate profile skipped (--quick)".to_owned());
     }
     let url_addr = options.url.as_deref().map(loopback_addr).transpose()?;
-    if url_addr.is_none() {
+    if url_addr.is_none() && !options.servers.is_empty() {
         eprintln!("Building the servers (release; the first build takes several minutes)...");
         info::build_backends()?;
     }
     let estimate = options.estimate();
-    let who = options
-        .url
-        .as_deref()
-        .map_or_else(|| options.servers.join(", "), |u| u.to_owned());
+    let who = options.url.as_deref().map_or_else(
+        || {
+            let names: Vec<&str> = options
+                .servers
+                .iter()
+                .map(String::as_str)
+                .chain(options.commands.iter().map(|c| c.name.as_str()))
+                .collect();
+            names.join(", ")
+        },
+        |u| u.to_owned(),
+    );
     let what = match (options.timing, options.cost) {
         (true, cost) => format!(
             "Benchmarking {who} on {} scenarios, {} x {} s each after {} s warm-up, repeats interleaved{}",
@@ -276,16 +364,40 @@ pub fn run(options: &Options) -> Result<Report, String> {
     let tag = run_tag();
     let mut servers = match url_addr {
         Some(addr) => vec![external(options, addr, &tag)],
-        None => options
-            .servers
-            .iter()
-            .map(|name| {
-                progress.set_message(format!("{name}: starting and verifying"));
-                start(options, name, &tag)
-            })
-            .collect(),
+        None => {
+            let mut servers: Vec<Server> = options
+                .servers
+                .iter()
+                .map(|name| {
+                    progress.set_message(format!("{name}: starting and verifying"));
+                    start(options, name, &tag)
+                })
+                .collect();
+            for command in &options.commands {
+                progress.set_message(format!("{}: starting and verifying", command.name));
+                servers.push(start_command(options, command, &tag));
+            }
+            servers
+        }
     };
     let mut phases = vec![("start-up", started.elapsed())];
+    if options.conformance() {
+        progress.set_message("the conformance suite, against every server at once");
+        conformance(options, &mut servers);
+        wait_all_idle(&servers);
+        progress.inc(
+            u64::try_from(
+                if options.quick {
+                    CONFORMANCE_QUICK
+                } else {
+                    CONFORMANCE
+                }
+                .as_millis(),
+            )
+            .unwrap_or(0),
+        );
+        phases.push(("conformance", started.elapsed()));
+    }
     let write = |servers: &[Server], report: &mut Report| {
         report.backends = servers.iter().map(|s| s.report.clone()).collect();
         report.write_all(&options.out)
@@ -373,6 +485,30 @@ fn empty_report(name: &str, role: Role) -> BackendReport {
         dependency_count: info::dependency_count(name),
         clean_exit: None,
         clean_build: crate::build_cost::of(name),
+        command: None,
+        conformance: None,
+        deviations: backends::find(name)
+            .map(|b| b.deviations.iter().map(|d| format!("{d:?}")).collect())
+            .unwrap_or_default(),
+        scenarios: Vec::new(),
+    }
+}
+
+/// A server not of the workspace: no adapter, binary or build of ours to count.
+fn external_report(name: &str) -> BackendReport {
+    BackendReport {
+        name: name.to_owned(),
+        role: Role::External,
+        startup_ms: None,
+        failure: None,
+        adapter_lines: None,
+        binary_bytes: None,
+        dependency_count: None,
+        clean_exit: None,
+        clean_build: None,
+        command: None,
+        conformance: None,
+        deviations: Vec::new(),
         scenarios: Vec::new(),
     }
 }
@@ -397,6 +533,7 @@ fn start(options: &Options, name: &str, tag: &str) -> Server {
             report.failure = Some(why);
             return Server {
                 process: None,
+                program: None,
                 addr: SocketAddr::from(([127, 0, 0, 1], 0)),
                 workloads: BTreeMap::new(),
                 report,
@@ -416,25 +553,94 @@ fn start(options: &Options, name: &str, tag: &str) -> Server {
     Server {
         addr: process.addr,
         process: Some(process),
+        program: Some(Program::Backend(info::binary(name))),
         workloads,
         report,
     }
 }
 
-/// A `--url` server: whatever it does not support is skipped.
+/// A `--server` command, started, pinned and verified like a backend; a scenario that fails
+/// verification is reported failed and the others run (a student's server need not answer
+/// every route).
+fn start_command(options: &Options, command: &ServerCommand, tag: &str) -> Server {
+    let mut report = external_report(&command.name);
+    report.command = Some(command.line.clone());
+    let began = Instant::now();
+    let started = BackendProcess::launch(
+        &command.name,
+        &command.program,
+        &[],
+        &options.server_cpus,
+        COMMAND_READY,
+        None,
+    );
+    let process = match started {
+        Ok(process) => process,
+        Err(why) => {
+            report.failure = Some(why);
+            return Server {
+                process: None,
+                program: None,
+                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+                workloads: BTreeMap::new(),
+                report,
+            };
+        }
+    };
+    report.startup_ms = Some(began.elapsed().as_secs_f64() * 1e3);
+    Server {
+        addr: process.addr,
+        workloads: prepare(process.addr, &options.scenarios, tag),
+        process: Some(process),
+        program: Some(command.program.clone()),
+        report,
+    }
+}
+
+/// A `--url` server: a scenario it fails is reported failed, the others run.
 fn external(options: &Options, addr: SocketAddr, tag: &str) -> Server {
     let name = options.url.clone().unwrap_or_default();
     Server {
         process: None,
+        program: None,
         addr,
         workloads: prepare(addr, &options.scenarios, tag),
-        report: BackendReport {
-            adapter_lines: None,
-            binary_bytes: None,
-            dependency_count: None,
-            clean_build: None,
-            ..empty_report(&name, Role::External)
-        },
+        report: external_report(&name),
+    }
+}
+
+/// The conformance suite against every server that started (not `floor`), all at once.
+fn conformance(options: &Options, servers: &mut [Server]) {
+    let picked: Vec<usize> = (0..servers.len())
+        .filter(|&i| {
+            let report = &servers[i].report;
+            report.failure.is_none() && report.role != Role::Reference
+        })
+        .collect();
+    let targets = picked
+        .iter()
+        .map(|&i| {
+            let server = &servers[i];
+            let mut target = site_conformance::Target::new(format!("http://{}", server.addr));
+            if let Some(backend) = backends::find(&server.report.name)
+                && server.report.role != Role::External
+            {
+                target.backend = Some(backend.name.to_owned());
+                target.deviations = backend.deviations.to_vec();
+            }
+            target
+        })
+        .collect();
+    let results = crate::conformance::run_all(targets, options.quick);
+    for (i, result) in picked.into_iter().zip(results) {
+        servers[i].report.conformance = Some(result);
+    }
+}
+
+/// After the conformance suite: no server may still be hashing passwords when timing starts.
+fn wait_all_idle(servers: &[Server]) {
+    for pid in servers.iter().filter_map(Server::pid) {
+        wait_until_idle(pid);
     }
 }
 
@@ -469,7 +675,7 @@ fn time_scenario(
         }
         match server.workloads.get(&scenario).cloned() {
             Some(Ok(workload)) => taking_part.push((index, workload)),
-            Some(Err(why)) => server.scenario(scenario).skipped = Some(why),
+            Some(Err(why)) => server.scenario(scenario).failed = Some(why),
             None => {}
         }
     }
@@ -814,15 +1020,17 @@ fn instructions(options: &Options, servers: &mut [Server], progress: &ProgressBa
     struct Job {
         index: usize,
         name: String,
+        program: Program,
         database: PathBuf,
         workloads: Vec<(Scenario, Arc<Workload>)>,
     }
     let jobs: Vec<Job> = servers
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.report.failure.is_none() && s.report.role != Role::External)
+        .filter(|(_, s)| s.report.failure.is_none())
         .filter_map(|(index, server)| {
             let database = server.process.as_ref()?.database().to_path_buf();
+            let program = server.program.clone()?;
             let workloads = server
                 .workloads
                 .iter()
@@ -832,6 +1040,7 @@ fn instructions(options: &Options, servers: &mut [Server], progress: &ProgressBa
             Some(Job {
                 index,
                 name: server.report.name.clone(),
+                program,
                 database,
                 workloads,
             })
@@ -849,6 +1058,7 @@ fn instructions(options: &Options, servers: &mut [Server], progress: &ProgressBa
                     let Some(Job {
                         index,
                         name,
+                        program,
                         database,
                         workloads,
                     }) = job
@@ -859,7 +1069,7 @@ fn instructions(options: &Options, servers: &mut [Server], progress: &ProgressBa
                     let framework = backends::find(&name).map_or("", |b| b.framework);
                     let measured = cost::instructions(
                         &name,
-                        &info::binary(&name),
+                        &program,
                         &database,
                         framework,
                         lane,

@@ -12,9 +12,17 @@
 //! - instructions per request: the same mean; within 1% of the best is a tie (BENCH.md 4.2:
 //!   repeats agree within 1%);
 //! - peak memory: the largest median over the scenarios; within 1 MiB is a tie;
+//! - latency at the fixed rate: the p99 of each server's open-loop window, geometric mean over
+//!   the scenarios all of them ran at a fixed rate; its range is the 95% confidence interval
+//!   of a 99th percentile estimated from that many requests (the order statistics
+//!   `n·0.99 ± 1.96·√(n·0.99·0.01)`, read from the window's histogram), widened by ±5% as
+//!   above; overlapping ranges tie;
 //! - facts of the build (adapter lines, dependencies, binary size): exact, ties only when equal;
 //!   clean build time within 10% and start-up within 10 ms: allowances for figures measured
-//!   once, not measured noise.
+//!   once, not measured noise;
+//! - conformance: the fewest failed checks, then the fewest declared deviations; equal is a tie.
+//!
+//! A criterion with no figure in the run is said to be not measured, and why.
 
 use crate::compare::NOISE_FLOOR;
 use crate::cost;
@@ -136,6 +144,37 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         &|v| format!("{v:.0}"),
         "",
     ));
+    let fixed_rate = shared_fixed_rate_scenarios(&candidates);
+    out.extend(answer(
+        "latency at the fixed rate",
+        &format!(
+            "p99 at half the slowest server's saturation rate, geometric mean over {}; \
+             ranges: the 95% interval of each p99",
+            fixed_rate.join(", ")
+        ),
+        candidates
+            .iter()
+            .filter_map(|b| {
+                let ranges: Vec<(f64, f64, f64)> = fixed_rate
+                    .iter()
+                    .map(|name| {
+                        let run = &b.scenarios.iter().find(|s| &s.name == name)?.fixed_rate;
+                        Some(p99_interval(&run.as_ref()?.run))
+                    })
+                    .collect::<Option<_>>()?;
+                (!ranges.is_empty()).then(|| Figure {
+                    server: label(b),
+                    value: geometric_mean(ranges.iter().map(|r| r.0)),
+                    low: geometric_mean(ranges.iter().map(|r| r.1)) * (1.0 - NOISE_FLOOR),
+                    high: geometric_mean(ranges.iter().map(|r| r.2)) * (1.0 + NOISE_FLOOR),
+                })
+            })
+            .collect(),
+        false,
+        Tie::Overlap,
+        &|v| format!("{v:.0} µs"),
+        "",
+    ));
     let memory: Vec<Figure> = candidates
         .iter()
         .filter_map(|b| {
@@ -200,7 +239,148 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             "",
         ));
     }
+    out.extend(conformance(&candidates));
+    for (criterion, why) in [
+        ("requests/s at saturation", ""),
+        ("CPU per request", ""),
+        (
+            "instructions per request",
+            " (it needs valgrind, and no --no-cost)",
+        ),
+        (
+            "latency at the fixed rate",
+            if report.options.quick {
+                " (--quick runs no fixed-rate windows)"
+            } else if report.options.rate.is_some() {
+                " (--rate made every window open-loop: see the tables)"
+            } else {
+                ""
+            },
+        ),
+        ("conformance and declared deviations", ""),
+    ] {
+        if !out.iter().any(|f| f.criterion == criterion) {
+            let position = out.len().min(match criterion {
+                "requests/s at saturation" => 0,
+                "CPU per request" => 1,
+                "instructions per request" => 2,
+                "latency at the fixed rate" => 3,
+                _ => usize::MAX,
+            });
+            out.insert(
+                position,
+                Finding {
+                    criterion,
+                    answer: format!("not measured in this run{why}."),
+                },
+            );
+        }
+    }
     out
+}
+
+/// A window's p99 with the 95% confidence interval of a 99th percentile estimated from its
+/// sample, in microseconds; without the histogram, the p99 alone.
+fn p99_interval(run: &crate::report::Run) -> (f64, f64, f64) {
+    let p99 = run.latency_us.p99 as f64;
+    let Some(histogram) = run
+        .histogram
+        .as_deref()
+        .and_then(|h| crate::histograms::decode(h).ok())
+    else {
+        return (p99, p99, p99);
+    };
+    let n = histogram.len() as f64;
+    if n < 1.0 {
+        return (p99, p99, p99);
+    }
+    let half = 1.96 * (0.99 * 0.01 / n).sqrt();
+    (
+        p99,
+        histogram.value_at_quantile((0.99 - half).max(0.0)) as f64,
+        histogram.value_at_quantile((0.99 + half).min(1.0)) as f64,
+    )
+}
+
+/// The scenarios every candidate ran a fixed-rate window of.
+fn shared_fixed_rate_scenarios(candidates: &[&BackendReport]) -> Vec<String> {
+    Scenario::ALL
+        .iter()
+        .map(|s| s.name().to_owned())
+        .filter(|name| {
+            !candidates.is_empty()
+                && candidates.iter().all(|b| {
+                    b.scenarios
+                        .iter()
+                        .any(|s| &s.name == name && s.fixed_rate.is_some())
+                })
+        })
+        .collect()
+}
+
+/// The fewest failed checks, then the fewest declared deviations: "axum, hyper and warp pass
+/// every check run and declare no deviation; actix ... declares 1 (HostRefusedByFramework)".
+fn conformance(candidates: &[&BackendReport]) -> Option<Finding> {
+    let mut tested: Vec<(&BackendReport, &crate::report::Conformance)> = candidates
+        .iter()
+        .filter_map(|b| Some((*b, b.conformance.as_ref()?)))
+        .collect();
+    tested.sort_by_key(|(b, c)| (c.failed.len(), b.deviations.len()));
+    let (_, first) = tested.first()?;
+    let run = first.passed + first.failed.len();
+    let describe = |b: &BackendReport, c: &crate::report::Conformance| {
+        let checks = if c.failed.is_empty() {
+            format!("pass{{}} all {} checks run", c.passed)
+        } else {
+            format!(
+                "fail{{}} {} of {} (first: {})",
+                c.failed.len(),
+                c.passed + c.failed.len(),
+                c.failed.first().map_or("", |(name, _)| name.as_str())
+            )
+        };
+        let deviations = match (b.role, b.deviations.as_slice()) {
+            (Role::External, []) => String::new(),
+            (_, []) => " and declare{} no deviation".to_owned(),
+            (_, list) => format!(" and declare{{}} {} ({})", list.len(), list.join(", ")),
+        };
+        format!("{checks}{deviations}")
+    };
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for (b, c) in &tested {
+        let text = describe(b, c);
+        match groups.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, names)) => names.push(label(b)),
+            None => groups.push((text, vec![label(b)])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(text, names)| {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            // "s" on the verb for one server: "axum passes", "axum and warp pass".
+            let s = if names.len() == 1 { "s" } else { "" };
+            let text = text.replace("{}", s).replace("passs", "passes");
+            format!("{} {text}", join(&names))
+        })
+        .collect();
+    let skipped = first.skipped + first.not_run.len();
+    Some(Finding {
+        criterion: "conformance and declared deviations",
+        answer: format!(
+            "{} ({run} checks run against each running server; {skipped} more need the binary, \
+             an admin or a second server{}: the backends' `cargo test` runs them).",
+            parts.join("; "),
+            if first.not_run.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", or were left out by --quick ({})",
+                    first.not_run.join(", ")
+                )
+            }
+        ),
+    })
 }
 
 /// The findings as a Markdown list, for `report.md` (and, as text, the terminal).
