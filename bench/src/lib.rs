@@ -7,6 +7,7 @@ pub mod backend_process;
 pub mod backends;
 pub mod build_cost;
 pub mod callgrind;
+pub mod charts;
 pub mod client;
 pub mod compare;
 pub mod cost;
