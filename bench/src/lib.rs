@@ -9,6 +9,7 @@ pub mod build_cost;
 pub mod callgrind;
 pub mod charts;
 pub mod client;
+pub mod code_links;
 pub mod compare;
 pub mod cost;
 pub mod histograms;
