@@ -1,14 +1,17 @@
 //! Presenting a report: the terminal table (best value per scenario marked), `report.md`
-//! (tables ready to paste into a README) and `report.html` (one self-contained page with the
-//! tables and inline SVG charts: requests/s per scenario, latency percentiles).
+//! (tables ready to paste into a README) and `report.html` (one self-contained page: the
+//! answer, the charts of [`crate::charts`], the tables, and links to the adapters' handler
+//! code from [`crate::code_links`]).
+//!
+//! The page is put together with `format!`, not a template engine: it is one fixed skeleton
+//! (head, style, body) around fragments that Rust code computes anyway, and minijinja would
+//! add a dependency to compile on the 2-core machines the bench runs on, for one page.
 
 use std::fmt::Write;
+use std::path::Path;
 
+use crate::code_links::CodeLinks;
 use crate::report::{BackendReport, Conformance, Report, Role, ScenarioReport, Summary};
-
-const PALETTE: [&str; 6] = [
-    "#d9480f", "#1971c2", "#2f9e44", "#ae3ec9", "#f08c00", "#495057",
-];
 
 /// One row of the comparison: a backend on a scenario.
 struct Row<'a> {
@@ -457,124 +460,113 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Grouped horizontal bars: one group per scenario, one bar per backend, each group on its
-/// own scale (login runs at tens of requests/s, plaintext at a hundred thousand).
-fn bars_svg(
-    title: &str,
-    groups: &[(String, Vec<(String, f64)>)],
-    unit: &str,
-    backends: &[String],
-) -> String {
-    let bar_h = 14.0;
-    let label_w = 110.0;
-    let width = 760.0;
-    let plot_w = width - label_w - 90.0;
-    let mut y = 34.0;
-    let mut body = String::new();
-    for (group, bars) in groups {
-        let max = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max).max(1e-9);
-        let _ = write!(
-            body,
-            "<text x=\"4\" y=\"{:.0}\" font-weight=\"bold\">{}</text>",
-            y + 11.0,
-            escape(group)
-        );
-        for (backend, value) in bars {
-            let color =
-                PALETTE[backends.iter().position(|b| b == backend).unwrap_or(0) % PALETTE.len()];
-            let w = (value / max * plot_w).max(1.0);
-            let _ = write!(
-                body,
-                "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\">{}</text>\
-                 <rect x=\"{label_w}\" y=\"{y:.0}\" width=\"{w:.1}\" height=\"{}\" fill=\"{color}\"/>\
-                 <text x=\"{:.1}\" y=\"{:.0}\">{:.0} {unit}</text>",
-                label_w - 6.0,
-                y + 11.0,
-                escape(backend),
-                bar_h - 2.0,
-                label_w + w + 4.0,
-                y + 11.0,
-                value
-            );
-            y += bar_h;
-        }
-        y += 10.0;
-    }
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{h:.0}\" viewBox=\"0 0 {width} {h:.0}\" font-family=\"sans-serif\" font-size=\"11\">\
-         <text x=\"4\" y=\"16\" font-size=\"14\" font-weight=\"bold\">{}</text>{body}</svg>",
-        escape(title),
-        h = y + 6.0,
-    )
+/// `report.html` with the handler functions named but not linked (the page's directory is
+/// unknown, so no relative link can be made).
+pub fn html(report: &Report) -> String {
+    page(report, None)
 }
 
-/// `report.html`: self-contained, no scripts or external resources.
-pub fn html(report: &Report) -> String {
-    let backends: Vec<String> = report.backends.iter().map(|b| b.name.clone()).collect();
-    let groups = rows(report);
-    let throughput: Vec<(String, Vec<(String, f64)>)> = groups
-        .iter()
-        .map(|(name, group)| {
-            let bars = group
-                .iter()
-                .filter_map(|r| {
-                    r.summary
-                        .map(|s| (r.backend.to_owned(), s.requests_per_sec.median))
-                })
-                .collect();
-            (name.clone(), bars)
-        })
-        .collect();
-    let mut latency_charts = String::new();
-    for (name, group) in &groups {
-        let percentiles: Vec<(String, Vec<(String, f64)>)> = group
-            .iter()
-            .filter_map(|r| {
-                r.summary.map(|s| {
-                    let bars = vec![
-                        ("p50".to_owned(), s.p50_us.median),
-                        ("p90".to_owned(), s.p90_us.median),
-                        ("p99".to_owned(), s.p99_us.median),
-                        ("p99.9".to_owned(), s.p999_us.median),
-                    ];
-                    (r.backend.to_owned(), bars)
-                })
-            })
-            .collect();
-        let labels = vec![
-            "p50".to_owned(),
-            "p90".to_owned(),
-            "p99".to_owned(),
-            "p99.9".to_owned(),
-        ];
-        latency_charts.push_str(&bars_svg(
-            &format!("{name}: latency percentiles (µs)"),
-            &percentiles,
-            "µs",
-            &labels,
-        ));
+/// `report.html` as written into `dir`: handler names link to the adapters' source, relative
+/// to `dir`.
+pub fn html_in(report: &Report, dir: &Path) -> String {
+    page(report, Some(dir))
+}
+
+/// Where the charts go: after the answer, before the tables (BENCH.md section 5).
+const FIGURES_HEADING: &str = "<h2>The figures</h2>";
+
+/// Self-contained: no scripts or external resources; the charts are inline SVG that scale to
+/// the page's width.
+fn page(report: &Report, dir: Option<&Path>) -> String {
+    let links = CodeLinks::new(report, dir);
+    let mut body = markdown_table_to_html(&markdown(report), &links);
+    let charts = crate::charts::html(report);
+    match body.find(FIGURES_HEADING) {
+        Some(at) => body.insert_str(at, &charts),
+        None => body.push_str(&charts),
     }
-    let table = markdown_table_to_html(&markdown(report));
+    body.push_str(&handler_section(report, &links));
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sitebench report</title>\
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>sitebench report</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}}\
          table{{border-collapse:collapse;font-size:.85rem;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.25rem .5rem}}\
-         .scroll{{overflow-x:auto;max-width:100%}}td{{text-align:right}}td:nth-child(1),td:nth-child(2){{text-align:left}}svg{{display:block;margin:1rem 0;max-width:100%;height:auto}}</style>\
-         </head><body><h1>sitebench report</h1>\n{table}\n<h2>Requests per second</h2>\n{}\n<h2>Latency</h2>\n{latency_charts}\n</body></html>\n",
-        bars_svg(
-            "requests/s (median), higher is better; each scenario on its own scale",
-            &throughput,
-            "req/s",
-            &backends
-        )
+         .scroll{{overflow-x:auto;max-width:100%}}td{{text-align:right}}td:nth-child(1),td:nth-child(2){{text-align:left}}\
+         svg{{display:block;max-width:100%;height:auto}}\
+         .charts{{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,28rem),1fr));gap:1.5rem 2rem;align-items:start;margin:1rem 0 2rem}}\
+         .key{{white-space:nowrap;margin-right:1em}}.swatch{{display:inline-block;width:.9em;height:.9em;margin-right:.35em;vertical-align:-.1em;border-radius:2px}}\
+         .code td{{text-align:left;white-space:nowrap}}li,p{{overflow-wrap:anywhere}}</style>\
+         </head><body><h1>sitebench report</h1>\n{body}</body></html>\n"
     )
 }
 
-/// Turns the Markdown of `markdown()` into HTML: paragraphs and pipe tables only.
-fn markdown_table_to_html(md: &str) -> String {
+/// Per scenario, the function of each adapter that handles it, linked to its source: a table
+/// with a column per adapter file, so the 50-odd links stay a grid a reader can scan.
+fn handler_section(report: &Report, links: &CodeLinks) -> String {
+    let adapters: Vec<&str> = report
+        .backends
+        .iter()
+        .map(|b| b.name.as_str())
+        .filter(|name| links.routes(name).is_some())
+        .collect();
+    if adapters.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<h2>Handler code</h2>\n<p>The function of each adapter that answers each scenario: what \
+         the figures above measure besides the framework's own code. The route tables list every \
+         handler.</p>\n<div class=\"scroll\"><table class=\"code\"><tr><th>scenario</th>",
+    );
+    for name in &adapters {
+        let file = links.routes(name).map(|l| l.file).unwrap_or_default();
+        // Narrow columns may break a path after its slashes, nowhere else.
+        let _ = write!(out, "<th>{}</th>", escape(&file).replace('/', "/<wbr>"));
+    }
+    out.push_str("</tr>\n<tr><td>route table</td>");
+    for name in &adapters {
+        let cell = links.routes(name).map(|l| l.html_as("fn app"));
+        let _ = write!(out, "<td>{}</td>", cell.unwrap_or_default());
+    }
+    out.push_str("</tr>\n");
+    for (scenario, group) in rows(report) {
+        let cells: Vec<String> = adapters
+            .iter()
+            .map(|name| {
+                let measured = group.iter().any(|r| r.backend == *name);
+                let handlers: Vec<String> = if measured {
+                    links
+                        .handlers(name, &scenario)
+                        .iter()
+                        .map(|l| l.html_as(&format!("fn {}", l.function)))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                handlers.join(", ")
+            })
+            .collect();
+        if cells.iter().all(String::is_empty) {
+            continue;
+        }
+        let _ = write!(out, "<tr><td>{}</td>", escape(&scenario));
+        for cell in cells {
+            let _ = write!(out, "<td>{cell}</td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table></div>\n");
+    out
+}
+
+/// Turns the Markdown of `markdown()` into HTML: headings, paragraphs, lists and pipe tables.
+/// In the figures table each backend links to its handler of the row's scenario, and in the
+/// servers table each server to its route table.
+fn markdown_table_to_html(md: &str, links: &CodeLinks) -> String {
     let mut out = String::new();
     let mut in_table = false;
     let mut in_list = false;
+    let mut header: Vec<String> = Vec::new();
     for line in md.lines() {
         if let Some(inner) = line.strip_prefix('|') {
             let cells: Vec<&str> = inner
@@ -592,15 +584,33 @@ fn markdown_table_to_html(md: &str) -> String {
             if !in_table {
                 out.push_str("<div class=\"scroll\"><table>");
                 in_table = true;
+                header = cells.iter().map(|c| (*c).to_owned()).collect();
             }
+            let link = match (tag, header.first().map(String::as_str), header.get(1)) {
+                ("td", Some("scenario"), Some(b)) if b == "backend" => cells
+                    .get(1)
+                    .zip(cells.first())
+                    .and_then(|(backend, scenario)| {
+                        links.handlers(backend, scenario).into_iter().next()
+                    })
+                    .map(|l| (1, l)),
+                ("td", Some("server"), _) => cells
+                    .first()
+                    .and_then(|server| links.routes(server))
+                    .map(|l| (0, l)),
+                _ => None,
+            };
             out.push_str("<tr>");
-            for cell in cells {
-                let bold = cell.starts_with("**") && cell.ends_with("**") && cell.len() > 4;
-                let text = escape(cell.trim_matches('*'));
-                if bold {
-                    let _ = write!(out, "<{tag}><b>{text}</b></{tag}>");
+            for (i, cell) in cells.iter().enumerate() {
+                let linked = link.as_ref().filter(|(at, l)| *at == i && l.href.is_some());
+                if let Some((_, link)) = linked {
+                    let _ = write!(
+                        out,
+                        "<{tag}>{}</{tag}>",
+                        link.html_as(cell.trim_matches('*'))
+                    );
                 } else {
-                    let _ = write!(out, "<{tag}>{text}</{tag}>");
+                    let _ = write!(out, "<{tag}>{}</{tag}>", inline(cell));
                 }
             }
             out.push_str("</tr>\n");
@@ -615,7 +625,9 @@ fn markdown_table_to_html(md: &str) -> String {
                 in_list = !in_list;
             }
             if let Some(item) = item {
-                let _ = writeln!(out, "<li>{}</li>", bold_spans(item));
+                let _ = writeln!(out, "<li>{}</li>", inline(item));
+            } else if let Some(heading) = line.strip_prefix("### ") {
+                let _ = writeln!(out, "<h3>{}</h3>", inline(heading));
             } else if let Some(heading) = line.strip_prefix("## ") {
                 let _ = writeln!(out, "<h2>{}</h2>", escape(heading));
             } else if !line.trim().is_empty() && !line.starts_with("# ") {
@@ -633,19 +645,22 @@ fn markdown_table_to_html(md: &str) -> String {
     out
 }
 
-/// Escaped text with Markdown's `**bold**` spans as `<b>`.
-fn bold_spans(text: &str) -> String {
-    escape(text)
-        .split("**")
-        .enumerate()
-        .map(|(i, part)| {
-            if i % 2 == 1 {
-                format!("<b>{part}</b>")
-            } else {
-                part.to_owned()
-            }
-        })
-        .collect()
+/// Escaped text with Markdown's `**bold**` spans as `<b>` and `` `code` `` spans as `<code>`
+/// (the only inline Markdown `markdown()` writes).
+fn inline(text: &str) -> String {
+    let spans = |text: &str, mark: &str, tag: &str| -> String {
+        text.split(mark)
+            .enumerate()
+            .map(|(i, part)| {
+                if i % 2 == 1 {
+                    format!("<{tag}>{part}</{tag}>")
+                } else {
+                    part.to_owned()
+                }
+            })
+            .collect()
+    };
+    spans(&spans(&escape(text), "`", "code"), "**", "b")
 }
 
 #[cfg(test)]
@@ -684,5 +699,35 @@ mod tests {
         assert!(answer < page.find("<table>").expect("the table"));
         assert!(page.contains("<ul><li><b>requests/s at saturation</b>: axum is best"));
         assert!(!page.contains("**") && !page.contains("<p>- "));
+        // Then the charts, then the tables.
+        let charts = page.find("<svg").expect("a chart");
+        assert!(answer < charts && charts < page.find("<table>").expect("the table"));
+        assert!(
+            page.contains("viewBox=")
+                && page.contains("svg{display:block;max-width:100%;height:auto}")
+        );
+    }
+
+    #[test]
+    fn each_row_links_to_its_handler_relative_to_the_page() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let page = html_in(&sample(), dir.path());
+        let target =
+            std::fs::canonicalize(crate::info::workspace_root().join("backend-axum/src/lib.rs"))
+                .expect("the axum adapter");
+        let href = crate::code_links::relative_url(
+            &std::fs::canonicalize(dir.path()).expect("tempdir"),
+            &target,
+        )
+        .expect("a relative link");
+        assert!(href.starts_with("../") && href.ends_with("backend-axum/src/lib.rs"));
+        // In the figures table, the backend of each row; under "Handler code", by name.
+        assert!(page.contains(&format!("<td><a href=\"{href}#L")));
+        assert!(page.contains("title=\"backend-axum/src/lib.rs: fn plaintext\">axum</a></td>"));
+        assert!(page.contains("title=\"backend-axum/src/lib.rs: fn plaintext\">fn plaintext</a>"));
+        // Without a directory, the names alone.
+        let unlinked = html(&sample());
+        assert!(unlinked.contains("backend-axum/src/lib.rs: fn plaintext"));
+        assert!(!unlinked.contains("lib.rs#L"));
     }
 }

@@ -350,7 +350,7 @@ impl Report {
         write("report.json", &json)?;
         write("report.csv", &crate::report_csv::csv(self)?)?;
         write("report.md", &crate::render::markdown(self))?;
-        write("report.html", &crate::render::html(self))?;
+        write("report.html", &crate::render::html_in(self, dir))?;
         Ok(())
     }
 }
