@@ -55,8 +55,8 @@ type Fact<'a> = (
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Tie {
-    /// Ranges overlap.
-    Overlap,
+    /// Ranges overlap; the words say what the ranges are.
+    Overlap(&'static str),
     /// Within this fraction of the best.
     Within(f64),
     /// Within this absolute amount of the best.
@@ -106,7 +106,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         &over,
         per_scenario(&|s| s.summary.as_ref().map(|s| s.requests_per_sec)),
         true,
-        Tie::Overlap,
+        Tie::Overlap("repeats"),
         &|v| format!("{v:.0} req/s"),
         &format!(
             "{one_window}{}",
@@ -122,7 +122,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         &over,
         per_scenario(&|s| s.summary.as_ref().and_then(|s| s.server_cpu_us_per_request)),
         false,
-        Tie::Overlap,
+        Tie::Overlap("repeats"),
         &|v| format!("{v:.1} µs"),
         one_window,
     ));
@@ -171,7 +171,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             })
             .collect(),
         false,
-        Tie::Overlap,
+        Tie::Overlap("95% intervals"),
         &|v| format!("{v:.0} µs"),
         "",
     ));
@@ -320,66 +320,105 @@ fn shared_fixed_rate_scenarios(candidates: &[&BackendReport]) -> Vec<String> {
 
 /// The fewest failed checks, then the fewest declared deviations: "axum, hyper and warp pass
 /// every check run and declare no deviation; actix ... declares 1 (HostRefusedByFramework)".
+/// A backend of the workspace the suite did not run against (`--quick`) is still ranked by
+/// its declared deviations, which its adapter's source states.
 fn conformance(candidates: &[&BackendReport]) -> Option<Finding> {
-    let mut tested: Vec<(&BackendReport, &crate::report::Conformance)> = candidates
+    let mut known: Vec<&BackendReport> = candidates
         .iter()
-        .filter_map(|b| Some((*b, b.conformance.as_ref()?)))
+        .copied()
+        .filter(|b| b.conformance.is_some() || b.role != Role::External)
         .collect();
-    tested.sort_by_key(|(b, c)| (c.failed.len(), b.deviations.len()));
-    let (_, first) = tested.first()?;
-    let run = first.passed + first.failed.len();
-    let describe = |b: &BackendReport, c: &crate::report::Conformance| {
-        let checks = if c.failed.is_empty() {
-            format!("pass{{}} all {} checks run", c.passed)
-        } else {
-            format!(
-                "fail{{}} {} of {} (first: {})",
-                c.failed.len(),
-                c.passed + c.failed.len(),
-                c.failed.first().map_or("", |(name, _)| name.as_str())
-            )
-        };
-        let deviations = match (b.role, b.deviations.as_slice()) {
-            (Role::External, []) => String::new(),
-            (_, []) => " and declare{} no deviation".to_owned(),
-            (_, list) => format!(" and declare{{}} {} ({})", list.len(), list.join(", ")),
-        };
-        format!("{checks}{deviations}")
-    };
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for (b, c) in &tested {
-        let text = describe(b, c);
-        match groups.iter_mut().find(|(t, _)| *t == text) {
-            Some((_, names)) => names.push(label(b)),
-            None => groups.push((text, vec![label(b)])),
-        }
+    if known.iter().all(|b| b.conformance.is_none())
+        && known.iter().all(|b| b.deviations.is_empty())
+    {
+        // Nothing ran and nothing is declared: no figure to rank on.
+        return None;
     }
-    let parts: Vec<String> = groups
-        .iter()
-        .map(|(text, names)| {
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            // "s" on the verb for one server: "axum passes", "axum and warp pass".
-            let s = if names.len() == 1 { "s" } else { "" };
-            let text = text.replace("{}", s).replace("passs", "passes");
-            format!("{} {text}", join(&names))
-        })
-        .collect();
-    let skipped = first.skipped + first.not_run.len();
-    Some(Finding {
-        criterion: "conformance and declared deviations",
-        answer: format!(
-            "{} ({run} checks run against each running server; {skipped} more need the binary, \
-             an admin or a second server{}: the backends' `cargo test` runs them).",
-            parts.join("; "),
-            if first.not_run.is_empty() {
-                String::new()
+    known.sort_by_key(|b| {
+        (
+            b.conformance.as_ref().map_or(0, |c| c.failed.len()),
+            b.deviations.len(),
+        )
+    });
+    // "pass"/"passes": the verb agrees with how many servers share the sentence.
+    let describe = |b: &BackendReport, one: bool| {
+        let verb = |plural: &str, singular: &str| if one { singular } else { plural }.to_owned();
+        let checks = b.conformance.as_ref().map(|c| {
+            if c.failed.is_empty() {
+                format!("{} all {} checks run", verb("pass", "passes"), c.passed)
             } else {
                 format!(
-                    ", or were left out by --quick ({})",
-                    first.not_run.join(", ")
+                    "{} {} of {} (first: {})",
+                    verb("fail", "fails"),
+                    c.failed.len(),
+                    c.passed + c.failed.len(),
+                    c.failed.first().map_or("", |(name, _)| name.as_str())
                 )
             }
-        ),
+        });
+        let deviations = match (b.role, b.deviations.as_slice()) {
+            (Role::External, _) => None,
+            (_, []) => Some(format!("{} no deviation", verb("declare", "declares"))),
+            (_, list) => Some(format!(
+                "{} {} ({})",
+                verb("declare", "declares"),
+                list.len(),
+                list.join(", ")
+            )),
+        };
+        let parts: Vec<String> = checks.into_iter().chain(deviations).collect();
+        parts.join(" and ")
+    };
+    let mut groups: Vec<(String, Vec<&BackendReport>)> = Vec::new();
+    for b in &known {
+        let key = describe(b, false);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, servers)) => servers.push(b),
+            None => groups.push((key, vec![b])),
+        }
+    }
+    let sentences: Vec<String> = groups
+        .iter()
+        .map(|(_, servers)| {
+            let names: Vec<String> = servers.iter().map(|b| label(b)).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            format!(
+                "{} {}",
+                join(&names),
+                describe(servers[0], names.len() == 1)
+            )
+        })
+        .collect();
+    let mut basis = Vec::new();
+    if let Some(c) = known.iter().find_map(|b| b.conformance.as_ref()) {
+        basis.push(format!(
+            "{} checks run against each running server; {} more need the binary, an admin or \
+             a second server{}: the backends' `cargo test` runs them",
+            c.passed + c.failed.len(),
+            c.skipped + c.not_run.len(),
+            if c.not_run.is_empty() {
+                String::new()
+            } else {
+                format!(", or were left out by --quick ({})", c.not_run.join(", "))
+            }
+        ));
+    }
+    let untested: Vec<String> = known
+        .iter()
+        .filter(|b| b.conformance.is_none())
+        .map(|b| label(b))
+        .collect();
+    if !untested.is_empty() {
+        let names: Vec<&str> = untested.iter().map(String::as_str).collect();
+        basis.push(format!(
+            "the suite was not run against {} in this run (--quick): their `cargo test` runs \
+             every check",
+            join(&names)
+        ));
+    }
+    Some(Finding {
+        criterion: "conformance and declared deviations",
+        answer: format!("{} ({}).", sentences.join("; "), basis.join("; ")),
     })
 }
 
@@ -456,7 +495,7 @@ fn answer(
     });
     let best = figures.first()?.clone();
     let ties = |f: &Figure| match tie {
-        Tie::Overlap => f.low <= best.high && best.low <= f.high,
+        Tie::Overlap(_) => f.low <= best.high && best.low <= f.high,
         Tie::Within(fraction) => (f.value - best.value).abs() <= best.value * fraction,
         Tie::Plus(amount) => (f.value - best.value).abs() <= amount,
     };
@@ -469,7 +508,7 @@ fn answer(
             "{} tie ({}), from {} to {}",
             join(&names),
             match tie {
-                Tie::Overlap => "their repeats overlap".to_owned(),
+                Tie::Overlap(what) => format!("their {what} overlap"),
                 Tie::Within(0.0) => "equal".to_owned(),
                 Tie::Within(f) => format!("within {:.0}%", f * 100.0),
                 Tie::Plus(a) => format!("within {}", show(a)),
@@ -599,5 +638,135 @@ mod tests {
             lines.contains("tie (equal)"),
             "both have the sample's line count: {lines}"
         );
+    }
+
+    /// A fixed-rate window whose latencies are `n` samples spread evenly from `low` to `high` µs.
+    fn fixed_window(low: u64, high: u64, n: u64) -> crate::report::FixedRate {
+        let mut histogram = hdrhistogram::Histogram::<u64>::new(3).expect("a histogram");
+        for i in 0..n {
+            histogram
+                .record(low + (high - low) * i / n.max(1))
+                .expect("in range");
+        }
+        let mut window = run(1000.0);
+        window.latency_us.p99 = histogram.value_at_quantile(0.99);
+        window.histogram = crate::histograms::encode(&histogram);
+        crate::report::FixedRate {
+            requests_per_sec: 500.0,
+            run: window,
+        }
+    }
+
+    #[test]
+    fn fixed_rate_p99s_tie_when_their_intervals_overlap() {
+        let mut report = report(&[
+            ("axum", Role::Framework, [100.0, 100.0, 100.0], 17_700.0),
+            ("warp", Role::Framework, [100.0, 100.0, 100.0], 17_800.0),
+            ("rocket", Role::Framework, [50.0, 50.0, 50.0], 47_000.0),
+        ]);
+        // axum and warp: p99s 2% apart from 2,000 requests each, whose 95% intervals span
+        // several percent; rocket's p99 is twice theirs.
+        for (b, (high, n)) in
+            report
+                .backends
+                .iter_mut()
+                .zip([(1_000, 2_000), (1_020, 2_000), (2_000, 2_000)])
+        {
+            b.scenarios[0].fixed_rate = Some(fixed_window(100, high, n));
+        }
+        let latency = answer_of(&findings(&report), "latency at the fixed rate");
+        assert!(latency.starts_with("axum and warp tie"), "{latency}");
+        assert!(latency.contains("their 95% intervals overlap"), "{latency}");
+        assert!(latency.contains("rocket 2.00× as much"), "{latency}");
+        // 20% apart is more than the intervals and the ±5% allowance: a difference.
+        for (b, (high, n)) in
+            report
+                .backends
+                .iter_mut()
+                .zip([(1_000, 200_000), (1_200, 200_000), (2_000, 200_000)])
+        {
+            b.scenarios[0].fixed_rate = Some(fixed_window(100, high, n));
+        }
+        let latency = answer_of(&findings(&report), "latency at the fixed rate");
+        assert!(latency.starts_with("axum is best"), "{latency}");
+    }
+
+    #[test]
+    fn a_p99_from_few_requests_has_a_wide_interval() {
+        let interval = |n: u64| {
+            let window = fixed_window(0, 10_000, n).run;
+            let (p99, low, high) = p99_interval(&window);
+            assert!(low <= p99 && p99 <= high, "{low} {p99} {high}");
+            (high - low) / p99
+        };
+        // 100 requests: the 99th percentile could be anything from the 97th to the 100th (3%
+        // of the value here); a million: within 0.1%.
+        assert!(interval(100) > 0.02, "{}", interval(100));
+        assert!(interval(1_000_000) < 0.001, "{}", interval(1_000_000));
+    }
+
+    #[test]
+    fn what_a_run_did_not_measure_is_said() {
+        let mut quick = report(&[("axum", Role::Framework, [100.0, 100.0, 100.0], 17_700.0)]);
+        quick.options.quick = true;
+        quick.backends[0].conformance = None;
+        let findings = findings(&quick);
+        assert_eq!(
+            answer_of(&findings, "latency at the fixed rate"),
+            "not measured in this run (--quick runs no fixed-rate windows)."
+        );
+        // The suite did not run (--quick): the backend is still known by what it declares.
+        assert_eq!(
+            answer_of(&findings, "conformance and declared deviations"),
+            "axum declares 1 (NoHeaderReadTimeout) (the suite was not run against axum in \
+             this run (--quick): their `cargo test` runs every check)."
+        );
+        // Neither a suite result nor a declaration: nothing to say but that.
+        quick.backends[0].deviations.clear();
+        assert_eq!(
+            answer_of(
+                &super::findings(&quick),
+                "conformance and declared deviations"
+            ),
+            "not measured in this run."
+        );
+        assert!(answer_of(&findings, "requests/s at saturation").starts_with("axum is best"));
+    }
+
+    #[test]
+    fn conformance_names_failures_and_deviations() {
+        let mut report = report(&[
+            ("hyper", Role::Baseline, [100.0, 100.0, 100.0], 11_000.0),
+            ("rocket", Role::Framework, [50.0, 50.0, 50.0], 47_000.0),
+            ("warp", Role::Framework, [90.0, 90.0, 90.0], 19_000.0),
+            ("py", Role::External, [10.0, 10.0, 10.0], 200_000.0),
+        ]);
+        let passing = crate::report::Conformance {
+            passed: 172,
+            failed: Vec::new(),
+            skipped: 47,
+            not_run: Vec::new(),
+        };
+        for b in &mut report.backends {
+            b.conformance = Some(passing.clone());
+            b.deviations = Vec::new();
+        }
+        report.backends[1].deviations =
+            vec!["NoHeaderReadTimeout".into(), "HttpVersionHidden".into()];
+        report.backends[3].conformance = Some(crate::report::Conformance {
+            passed: 13,
+            failed: vec![("home_page_is_html".into(), "404".into()); 159],
+            ..passing
+        });
+        let answer = answer_of(&findings(&report), "conformance and declared deviations");
+        assert!(
+            answer.starts_with(
+                "hyper (no framework) and warp pass all 172 checks run and declare no deviation; \
+                 rocket passes all 172 checks run and declares 2 (NoHeaderReadTimeout, \
+                 HttpVersionHidden); py fails 159 of 172 (first: home_page_is_html)"
+            ),
+            "{answer}"
+        );
+        assert!(answer.contains("47 more need the binary"), "{answer}");
     }
 }

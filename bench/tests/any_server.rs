@@ -56,7 +56,7 @@ fn a_python_server_is_measured_in_the_same_report() {
     assert!(py.command.as_deref().is_some_and(|c| c.contains("{port}")));
     assert!(py.startup_ms.is_some_and(|ms| ms > 0.0));
     assert_eq!(py.clean_exit, Some(true), "site.py exits 0 on SIGTERM");
-    assert_eq!(report.options.servers, [command.clone()]);
+    assert_eq!(report.options.servers, std::slice::from_ref(&command));
 
     let scenario = |name: &str| {
         py.scenarios

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bench::backend_process::BackendProcess;
+use bench::backend_process::{BackendProcess, Program};
 use bench::noise::MAX_REMEASURE;
 use bench::runner::{Options, Target, window};
 use bench::scenarios::{Prepared, Workload};
@@ -16,6 +16,7 @@ use bench::scenarios::{Prepared, Workload};
 fn options(out: &Path) -> Options {
     Options {
         servers: vec!["floor".into()],
+        commands: Vec::new(),
         scenarios: Vec::new(),
         duration: Duration::from_millis(300),
         warmup: Duration::from_millis(100),
@@ -42,7 +43,7 @@ fn a_busy_neighbour_spoils_windows_that_are_then_measured_again() {
     let out = tempfile::tempdir().expect("tempdir");
     let mut floor = BackendProcess::launch(
         "floor",
-        Path::new(env!("CARGO_BIN_EXE_floor")),
+        &Program::Backend(env!("CARGO_BIN_EXE_floor").into()),
         &[],
         &[0],
         Duration::from_secs(15),
