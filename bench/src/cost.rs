@@ -119,7 +119,7 @@ pub fn measurable(scenario: Scenario) -> bool {
     )
 }
 
-/// Instructions per request of `binary` for each workload, `repeats` times, under callgrind.
+/// Instructions per request of `program` for each workload, `repeats` times, under callgrind.
 /// It runs on `database`, where the users and sessions the workloads use were made (by the
 /// same binary, run natively: no password is hashed under valgrind).
 pub fn instructions(
@@ -187,7 +187,12 @@ pub fn instructions(
             .as_ref()
             .map(|p| p.top(TOP_FUNCTIONS))
             .unwrap_or_default();
-        let by_crate = last.map(|p| p.by_crate()).unwrap_or_default();
+        // Crates and their groups are Rust's: a `--server` in another language has C
+        // functions (an interpreter's) that would all count as `libc`; only its top functions.
+        let by_crate = last
+            .filter(|_| matches!(program, Program::Backend(_)))
+            .map(|p| p.by_crate())
+            .unwrap_or_default();
         let mut by_group = BTreeMap::new();
         for (krate, cost) in &by_crate {
             *by_group

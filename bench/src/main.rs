@@ -50,6 +50,15 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Write report.md, report.html and report.csv again from a report.json, into OUT (the
+    /// page's links to the adapters are relative to where it is written): after upgrading
+    /// bench, or to keep a report elsewhere.
+    Render {
+        report: PathBuf,
+        /// Where to write them [default: beside REPORT].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print the workspace's backends, one per line, the baseline first (for scripts).
     Backends,
     /// Time a clean release build of each backend (each from an empty target directory) into
@@ -126,6 +135,7 @@ fn main() -> ExitCode {
         } => compare(&old, &new, fail_if_worse, gate_timing),
         Command::Verify { list: true, .. } => Ok(list_checks()),
         Command::Verify { url, .. } => verify(url.as_deref().unwrap_or_default()),
+        Command::Render { report, out } => render(&report, out),
         Command::Backends => {
             for name in backends::names() {
                 println!("{name}");
@@ -237,6 +247,17 @@ fn run(mut args: RunArgs, timing: bool) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn render(path: &std::path::Path, out: Option<PathBuf>) -> Result<ExitCode, String> {
+    let report = Report::read(path)?;
+    let dir = out.unwrap_or_else(|| {
+        path.parent()
+            .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
+    });
+    report.write_md_html_csv(&dir)?;
+    println!("Written to {}/report.{{csv,md,html}}", dir.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn compare(

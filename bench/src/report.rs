@@ -348,6 +348,17 @@ impl Report {
             std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
         };
         write("report.json", &json)?;
+        self.write_md_html_csv(dir)
+    }
+
+    /// Writes report.csv, report.md and report.html into `dir` (`bench render` too).
+    pub fn write_md_html_csv(&self, dir: &Path) -> Result<(), String> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        };
         write("report.csv", &crate::report_csv::csv(self)?)?;
         write("report.md", &crate::render::markdown(self))?;
         write("report.html", &crate::render::html_in(self, dir))?;

@@ -107,7 +107,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         per_scenario(&|s| s.summary.as_ref().map(|s| s.requests_per_sec)),
         true,
         Tie::Overlap("repeats"),
-        &|v| format!("{v:.0} req/s"),
+        &|v| format!("{} req/s", grouped(v)),
         &format!(
             "{one_window}{}",
             if client_bound {
@@ -141,7 +141,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         }),
         false,
         Tie::Within(crate::compare::INSTRUCTION_NOISE),
-        &|v| format!("{v:.0}"),
+        &|v| grouped(v),
         "",
     ));
     let fixed_rate = shared_fixed_rate_scenarios(&candidates);
@@ -172,7 +172,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             .collect(),
         false,
         Tie::Overlap("95% intervals"),
-        &|v| format!("{v:.0} µs"),
+        &|v| format!("{} µs", grouped(v)),
         "",
     ));
     let memory: Vec<Figure> = candidates
@@ -464,6 +464,22 @@ fn shared_cheap_scenarios(candidates: &[&BackendReport]) -> Vec<String> {
         .collect()
 }
 
+/// A whole number with thousands separated, as the README writes them: `96,002`.
+fn grouped(value: f64) -> String {
+    let digits = format!("{:.0}", value.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if value < -0.5 {
+        out.insert(0, '-');
+    }
+    out
+}
+
 fn geometric_mean(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = values
         .filter(|v| *v > 0.0)
@@ -689,6 +705,15 @@ mod tests {
         }
         let latency = answer_of(&findings(&report), "latency at the fixed rate");
         assert!(latency.starts_with("axum is best"), "{latency}");
+    }
+
+    #[test]
+    fn big_figures_are_grouped_by_thousands() {
+        assert_eq!(grouped(96_002.4), "96,002");
+        assert_eq!(grouped(13_224.0), "13,224");
+        assert_eq!(grouped(999.6), "1,000");
+        assert_eq!(grouped(42.0), "42");
+        assert_eq!(grouped(1_234_567.0), "1,234,567");
     }
 
     #[test]
