@@ -269,6 +269,10 @@ impl BackendProcess {
 
     /// SIGTERM, then wait up to 10 s; true when it exited with status 0.
     pub fn stop(&mut self) -> bool {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            // It has already ended (a command that failed to start): nothing to signal.
+            return status.success();
+        }
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])
             .status();

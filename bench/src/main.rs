@@ -165,6 +165,9 @@ fn run(mut args: RunArgs, timing: bool) -> Result<ExitCode, String> {
         .iter()
         .map(|arg| runner::ServerCommand::parse(arg))
         .collect::<Result<Vec<_>, _>>()?;
+    if args.url.is_some() && !commands.is_empty() {
+        return Err("--url measures one running server: give --server without it".into());
+    }
     let only_commands = args.backends == ["none"];
     if only_commands {
         if commands.is_empty() {

@@ -273,11 +273,26 @@ pub fn terminal(report: &Report) -> String {
     out
 }
 
+/// Servers that failed, and figures a tool could not measure (valgrind cannot run every
+/// `--server` command), each reason once.
 fn failures(report: &Report) -> String {
     let mut out = String::new();
     for backend in &report.backends {
         if let Some(why) = &backend.failure {
             let _ = writeln!(out, "{}: FAILED, not timed: {why}", backend.name);
+        }
+        let mut reasons: Vec<&str> = backend
+            .scenarios
+            .iter()
+            .filter_map(|s| s.cost.as_ref()?.error.as_deref())
+            .collect();
+        reasons.dedup();
+        for why in reasons {
+            let _ = writeln!(
+                out,
+                "{}: cost per request not measured: {why}",
+                backend.name
+            );
         }
     }
     out
@@ -667,6 +682,22 @@ fn inline(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::tests::{run, sample};
+
+    #[test]
+    fn a_cost_that_could_not_be_measured_says_why_once() {
+        let mut report = sample();
+        for name in ["json", "hello"] {
+            let mut scenario = ScenarioReport::from_runs(name, vec![run(100.0)]);
+            scenario.cost = Some(crate::cost::ScenarioCost {
+                error: Some("valgrind: cannot run the JVM".into()),
+                ..crate::cost::ScenarioCost::default()
+            });
+            report.backends[0].scenarios.push(scenario);
+        }
+        let said = "axum: cost per request not measured: valgrind: cannot run the JVM";
+        assert_eq!(markdown(&report).matches(said).count(), 1);
+        assert_eq!(terminal(&report).matches(said).count(), 1);
+    }
 
     #[test]
     fn best_values_are_marked_per_scenario() {
