@@ -307,9 +307,14 @@ fn finish(exchange: Exchange, response: &mut HttpResponse) {
         BodySize::Sized(length) => Some(length),
         BodySize::None | BodySize::Stream => None,
     };
-    exchange.finish(core_status(response.status()), length, &mut added);
+    let status = core_status(response.status());
+    exchange.finish(status, length, &mut added);
     for (name, value) in actix_headers(&added) {
         response.headers_mut().insert(name, value);
+    }
+    // actix writes the `http` crate's phrase (or `<unknown status code>`) unless told one.
+    if let Some(phrase) = site_core::status_codes::custom_reason(status) {
+        response.head_mut().reason = Some(phrase);
     }
 }
 

@@ -174,6 +174,11 @@ async fn around(
     };
     let length = response.body().size_hint().exact();
     exchange.finish(response.status(), length, response.headers_mut());
+    // hyper writes the `http` crate's phrase unless the response carries its own.
+    if let Some(phrase) = site_core::status_codes::custom_reason(response.status()) {
+        let phrase = hyper::ext::ReasonPhrase::from_static(phrase.as_bytes());
+        response.extensions_mut().insert(phrase);
+    }
     response
 }
 

@@ -47,14 +47,22 @@ pub const BACKEND: Backend = Backend {
 ///   only turns keep-alive on or off);
 /// - the HTTP version is invisible: rocket's `Request` does not keep hyper's version
 ///   (rocket-0.5.2/src/request/request.rs, `from_hyp`), so every request is taken as HTTP/1.1:
-///   an HTTP/1.0 request without `Host` gets `400`, and the access log says `HTTP/1.1`.
+///   an HTTP/1.0 request without `Host` gets `400`, and the access log says `HTTP/1.1`;
+/// - the status line's reason phrase is hyper's: rocket-0.5.2/src/server.rs (`send_response`,
+///   around line 174) builds the `hyper::Response` from the status code and the headers
+///   alone, so nothing of ours (hyper's `ReasonPhrase` extension) reaches it, and hyper writes
+///   the `http` crate's phrase: `413 Payload Too Large`, `422 Unprocessable Entity`,
+///   `599 <none>`.
 ///
 /// Not a deviation, though FRAMEWORKS.md expected one: an extension method such as `BREW` is
 /// refused by `Request::from_hyp` (rocket's `Method::from_hyp` knows 9 methods) and answered
 /// `400` without any fairing, but through the app's `400` catcher, which answers the core's
 /// `501` (see `bad_request`).
-pub const DEVIATIONS: [Deviation; 2] =
-    [Deviation::NoHeaderReadTimeout, Deviation::HttpVersionHidden];
+pub const DEVIATIONS: [Deviation; 3] = [
+    Deviation::NoHeaderReadTimeout,
+    Deviation::HttpVersionHidden,
+    Deviation::CanonicalReasonPhrase,
+];
 
 /// The site's routes, in the order of SITE.md section 4, then the other one of GET and POST
 /// on each (405) and the static fallback for both. Methods other than GET, HEAD and POST never

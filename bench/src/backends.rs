@@ -63,8 +63,9 @@ mod tests {
             "a backend-* directory that is not a workspace member"
         );
         assert_eq!(find("axum").map(|b| b.framework), Some("axum"));
-        // Read from the sources by build.rs: rocket declares two, axum none.
-        assert_eq!(find("rocket").map(|b| b.deviations.len()), Some(2));
+        // Read from the sources by build.rs: rocket declares three, actix one, axum none.
+        assert_eq!(find("rocket").map(|b| b.deviations.len()), Some(3));
+        assert_eq!(find("actix").map(|b| b.deviations.len()), Some(1));
         assert_eq!(find("axum").map(|b| b.deviations.len()), Some(0));
     }
 }

@@ -15,4 +15,8 @@ pub enum Deviation {
     /// The framework does not tell the application the request's HTTP version: every request
     /// is taken as HTTP/1.1, so an HTTP/1.0 request without `Host` gets `400`.
     HttpVersionHidden,
+    /// The framework builds the HTTP response from the status code alone, so the status line
+    /// carries the `http` crate's reason phrase (`413 Payload Too Large`, `599 <none>`), not
+    /// the site's; bodies and problem titles still use the site's names.
+    CanonicalReasonPhrase,
 }

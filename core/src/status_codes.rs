@@ -73,6 +73,17 @@ pub fn reason_phrase(code: u16) -> Option<&'static str> {
     })
 }
 
+/// The status line's reason phrase where it differs from the one the frameworks write by
+/// default (the `http` crate's `canonical_reason`): RFC 9110's newer names (`413 Content Too
+/// Large`, `422 Unprocessable Content`), and an empty phrase for a code
+/// no standard names, where frameworks write placeholders (`<none>`, `<unknown status
+/// code>`). `None`: the default is already the site's, so adapters set nothing (setting a
+/// phrase costs hyper an allocation per response).
+pub fn custom_reason(status: StatusCode) -> Option<&'static str> {
+    let ours = reason_phrase(status.as_u16()).unwrap_or("");
+    (status.canonical_reason() != Some(ours)).then_some(ours)
+}
+
 /// The title of a problem or status body: the reason phrase, or `Status <code>`.
 pub fn title(status: StatusCode) -> String {
     match reason_phrase(status.as_u16()) {
@@ -229,5 +240,16 @@ mod tests {
                 _ => None,
             }
         }
+    }
+
+    #[test]
+    fn only_phrases_that_differ_from_the_frameworks_are_set() {
+        let custom = |code| custom_reason(StatusCode::from_u16(code).expect("a status code"));
+        assert_eq!(custom(200), None);
+        assert_eq!(custom(404), None);
+        assert_eq!(custom(413), Some("Content Too Large"));
+        assert_eq!(custom(422), Some("Unprocessable Content"));
+        assert_eq!(custom(418), None);
+        assert_eq!(custom(599), Some(""));
     }
 }

@@ -61,6 +61,9 @@ pub(crate) struct Resp {
     /// The request, for messages: `GET /x`.
     pub(crate) what: String,
     pub(crate) status: u16,
+    /// The status line's reason phrase as sent: only a raw connection sees it (reqwest keeps
+    /// the code alone).
+    pub(crate) reason: Option<String>,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
     /// The request was `HEAD`: the body is empty whatever `Content-Length` says.
@@ -157,6 +160,7 @@ impl Ctx {
         Ok(Resp {
             what,
             status,
+            reason: None,
             headers,
             body,
             head,
@@ -479,7 +483,7 @@ impl RawConn {
                 }
             };
             let head_bytes: Vec<u8> = self.buf.drain(..end + 4).collect();
-            let (status, headers) = parse_head(&head_bytes)
+            let (status, reason, headers) = parse_head(&head_bytes)
                 .map_err(|e| Failure::fail(format!("{}: {e}", self.what)))?;
             if (100..200).contains(&status) && status != 101 {
                 continue;
@@ -492,6 +496,7 @@ impl RawConn {
             return Ok(Reply::Response(Resp {
                 what: self.what.clone(),
                 status,
+                reason: Some(reason),
                 headers,
                 body,
                 head,
@@ -578,8 +583,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Status line and header fields of a response head (ending in the blank line).
-fn parse_head(bytes: &[u8]) -> Result<(u16, HeaderMap), String> {
+/// Status line (code and reason phrase) and header fields of a response head (ending in the
+/// blank line).
+fn parse_head(bytes: &[u8]) -> Result<(u16, String, HeaderMap), String> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| "the response header is not UTF-8".to_owned())?;
     let mut lines = text.split("\r\n");
@@ -595,6 +601,7 @@ fn parse_head(bytes: &[u8]) -> Result<(u16, HeaderMap), String> {
         .ok()
         .filter(|_| code.len() == 3)
         .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let reason = parts.next().unwrap_or("").to_owned();
     let mut headers = HeaderMap::new();
     for line in lines.filter(|l| !l.is_empty()) {
         let (name, value) = line
@@ -606,5 +613,5 @@ fn parse_head(bytes: &[u8]) -> Result<(u16, HeaderMap), String> {
             .map_err(|_| format!("bad header value in {line:?}"))?;
         headers.append(name, value);
     }
-    Ok((status, headers))
+    Ok((status, reason, headers))
 }

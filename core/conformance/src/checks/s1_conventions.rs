@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use http::Method;
+use site_core::Deviation;
 
 use super::{expect_405, fresh_name, still_serving};
 use crate::client::{Ctx, Endpoint, RawConn, Resp, get_request};
@@ -485,6 +486,71 @@ pub(crate) async fn panic_gives_500_and_server_survives(cx: &Ctx) -> CheckResult
     ensure!(
         started.elapsed().unwrap_or_default() < Duration::from_secs(5),
         "after panics, /healthz took over 5 s"
+    );
+    Ok(())
+}
+
+/// The status line's reason phrase is the site's: the problem's `title` (RFC 9110's names,
+/// not a framework's older ones), empty for a code no standard names, and the same on errors
+/// the framework raises itself.
+pub(crate) async fn status_line_reason_is_the_sites(cx: &Ctx) -> CheckResult {
+    let host = &cx.main.authority;
+    let requests = [
+        format!("GET /plaintext HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        format!("GET /no-such-page HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        format!("GET /status/413 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        format!("GET /status/422 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        format!("GET /status/418 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        format!("GET /status/599 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        format!(
+            "POST /plaintext HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        ),
+    ];
+    let declared = cx
+        .target
+        .deviations
+        .contains(&Deviation::CanonicalReasonPhrase);
+    let mut differs = false;
+    for request in requests {
+        let resp = cx.raw_resp(&cx.main, request.as_bytes()).await?;
+        let sent = resp.reason.clone().unwrap_or_default();
+        let ours = if resp.status < 400 {
+            "OK".to_owned()
+        } else {
+            let title = resp.json()?["title"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            // "Status 599": a code no standard names has an empty phrase.
+            if title.starts_with("Status ") {
+                String::new()
+            } else {
+                title
+            }
+        };
+        if declared {
+            let canonical = http::StatusCode::from_u16(resp.status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("<none>");
+            ensure!(
+                sent == canonical,
+                "{}: the declared deviation CanonicalReasonPhrase expects {canonical:?} on the status line, got {sent:?}",
+                resp.what
+            );
+            differs |= sent != ours;
+        } else {
+            ensure!(
+                sent == ours,
+                "{}: status line {} {sent:?}, but the site's phrase is {ours:?}",
+                resp.what,
+                resp.status
+            );
+        }
+    }
+    ensure!(
+        !declared || differs,
+        "the declared deviation CanonicalReasonPhrase is not seen: every status line has the site's phrase (drop the deviation)"
     );
     Ok(())
 }
