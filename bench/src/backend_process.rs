@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{client, info};
+use crate::{client, info, procfs};
 
 /// How long a native backend may take to announce its port and answer `/healthz`.
 const READY: Duration = Duration::from_secs(15);
@@ -262,41 +262,81 @@ impl BackendProcess {
         }
     }
 
+    /// How it ended, if it has: a server that dies during a run must not be timed further.
+    pub fn exited(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(format!("{status}; stderr {:?}", tail(&self.stderr()))),
+            _ => None,
+        }
+    }
+
     /// The database it runs on (kept until this is dropped).
     pub fn database(&self) -> &Path {
         &self.database
     }
 
-    /// SIGTERM, then wait up to 10 s; true when it exited with status 0.
+    /// SIGTERM to it and every process it started, then wait up to 10 s; true when it
+    /// exited with status 0. Whatever is left of its process tree is then killed, so a
+    /// `--server` launcher's workers never outlive the run.
     pub fn stop(&mut self) -> bool {
-        if let Ok(Some(status)) = self.child.try_wait() {
+        let family = procfs::family(self.pid);
+        let clean = match self.child.try_wait() {
             // It has already ended (a command that failed to start): nothing to signal.
-            return status.success();
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => return status.success(),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                _ => {
-                    let _ = self.child.kill();
-                    let _ = self.child.wait();
-                    return false;
+            Ok(Some(status)) => status.success(),
+            _ => {
+                signal(&family, "-TERM");
+                let deadline = Instant::now() + Duration::from_secs(10);
+                loop {
+                    match self.child.try_wait() {
+                        Ok(Some(status)) => break status.success(),
+                        Ok(None) if Instant::now() < deadline => {
+                            std::thread::sleep(Duration::from_millis(20))
+                        }
+                        _ => {
+                            let _ = self.child.kill();
+                            let _ = self.child.wait();
+                            break false;
+                        }
+                    }
                 }
             }
-        }
+        };
+        // Descendants still alive (a shell's child that ignored the shell's end).
+        signal(&family[1..], "-KILL");
+        clean
+    }
+}
+
+/// The last few hundred characters of a log, for a message.
+fn tail(log: &str) -> &str {
+    let log = log.trim();
+    let mut start = log.len().saturating_sub(300);
+    while !log.is_char_boundary(start) {
+        start += 1;
+    }
+    &log[start..]
+}
+
+/// `kill <signal>` to each of `pids` that still runs.
+fn signal(pids: &[u32], signal: &str) {
+    let alive: Vec<String> = pids
+        .iter()
+        .filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+        .map(ToString::to_string)
+        .collect();
+    if !alive.is_empty() {
+        let _ = Command::new("kill")
+            .arg(signal)
+            .args(&alive)
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
 impl Drop for BackendProcess {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
+            signal(&procfs::family(self.pid), "-KILL");
             let _ = self.child.wait();
         }
     }

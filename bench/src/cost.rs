@@ -132,13 +132,15 @@ pub fn instructions(
     repeats: usize,
 ) -> Result<BTreeMap<Scenario, ScenarioCost>, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-    let out = dir.path().join("callgrind.out");
+    // One file per process (`%p`): a command's forked children, traced too, must not write
+    // over the dumps of the process the counts are taken from.
+    let out_pattern = dir.path().join("callgrind.out.%p");
     let mut wrapper = vec![
         "env".to_owned(),
         format!("GLIBC_TUNABLES={ALLOCATOR}"),
         "valgrind".to_owned(),
         "--tool=callgrind".to_owned(),
-        format!("--callgrind-out-file={}", out.display()),
+        format!("--callgrind-out-file={}", out_pattern.display()),
         "--dump-instr=no".to_owned(),
         "--dump-line=no".to_owned(),
     ];
@@ -156,6 +158,7 @@ pub fn instructions(
         Some(database),
     )?;
     let pid = server.pid;
+    let out = dir.path().join(format!("callgrind.out.{pid}"));
     let runtime = runtime()?;
     let mut costs = BTreeMap::new();
     // One connection for every scenario, so that no connection is being taken down (and its
@@ -179,7 +182,19 @@ pub fn instructions(
                 }
                 callgrind::median(pairs).ok_or_else(|| "no count was made".to_owned())
             });
-            let profile = measured.map_err(|e| format!("{name} {}: {e}", scenario.name()))?;
+            let profile = measured
+                .and_then(|p| {
+                    if p.total > 0.0 {
+                        Ok(p)
+                    } else {
+                        // A launcher whose workers serve (forked after valgrind started
+                        // counting elsewhere) costs nothing per request where vgdb looks.
+                        Err("no instructions per request in the process started: its \
+                             children serve the requests (start the server itself, or use exec)"
+                            .to_owned())
+                    }
+                })
+                .map_err(|e| format!("{name} {}: {e}", scenario.name()))?;
             runs.push(profile.total);
             last = Some(profile);
         }
@@ -285,7 +300,12 @@ pub fn kernel_share(server: &BackendProcess, workload: &Workload) -> Result<(f64
             "-e",
             "raw_syscalls:sys_enter,context-switches",
             "-p",
-            &server.pid.to_string(),
+            // The server's process tree: a launcher's workers make the calls.
+            &crate::procfs::family(server.pid)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -165,6 +165,14 @@ fn run(mut args: RunArgs, timing: bool) -> Result<ExitCode, String> {
         .iter()
         .map(|arg| runner::ServerCommand::parse(arg))
         .collect::<Result<Vec<_>, _>>()?;
+    for (i, command) in commands.iter().enumerate() {
+        if commands[..i].iter().any(|c| c.name == command.name) {
+            return Err(format!(
+                "--server {}: the name is given twice",
+                command.name
+            ));
+        }
+    }
     if args.url.is_some() && !commands.is_empty() {
         return Err("--url measures one running server: give --server without it".into());
     }

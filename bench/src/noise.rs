@@ -41,7 +41,7 @@ impl Sample {
                 .collect()
         };
         Self {
-            server: pid.and_then(procfs::cpu_times),
+            server: pid.and_then(procfs::tree_cpu_times),
             generator: procfs::cpu_times(std::process::id()),
             server_cores: cores(server_cpus),
             client_cores: cores(client_cpus),

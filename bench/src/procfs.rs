@@ -1,6 +1,8 @@
 //! What Linux's /proc says about the server and the machine: a process's CPU time (user and
 //! system) and peak resident memory (`VmHWM`, resettable through `clear_refs`), a core's busy
-//! and stolen time, and the machine's CPU model, core count, memory and kernel.
+//! and stolen time, and the machine's CPU model, core count, memory and kernel. A server is
+//! measured as its process tree: a `--server` command may be a launcher whose workers do the
+//! serving (`gunicorn -w 2`, `npm start`, `sh -c` without `exec`).
 
 use std::time::Duration;
 
@@ -39,23 +41,85 @@ pub fn cpu_times(pid: u32) -> Option<CpuTimes> {
     })
 }
 
-/// User plus system CPU time of all threads of `pid`.
+/// `pid` and every live process descended from it (read from each process's parent in
+/// /proc/*/stat), `pid` first.
+pub fn family(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter_map(|p| Some((p, parent(p)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut family = vec![pid];
+    let mut i = 0;
+    while let Some(&member) = family.get(i) {
+        family.extend(
+            parents
+                .iter()
+                .filter(|(_, parent)| *parent == member)
+                .map(|(child, _)| *child),
+        );
+        i += 1;
+    }
+    family
+}
+
+fn parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After ')': state, then the parent's pid.
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// User and system CPU time of a server: `pid` and its descendants.
+pub fn tree_cpu_times(pid: u32) -> Option<CpuTimes> {
+    let mut total = cpu_times(pid)?;
+    for child in family(pid).into_iter().skip(1) {
+        if let Some(times) = cpu_times(child) {
+            total.user += times.user;
+            total.system += times.system;
+        }
+    }
+    Some(total)
+}
+
+/// User plus system CPU time of a server: `pid` and its descendants.
 pub fn cpu_time(pid: u32) -> Option<Duration> {
-    cpu_times(pid).map(CpuTimes::total)
+    tree_cpu_times(pid).map(CpuTimes::total)
 }
 
-/// The peak resident set size of `pid` since start or the last `reset_peak_rss`, in KiB.
+/// The peak resident set size of a server since start or the last `reset_peak_rss`, in KiB:
+/// the sum of each of its processes' peaks (workers each have their own memory).
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    let peak = |pid: u32| -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    };
+    let own = peak(pid)?;
+    Some(
+        own + family(pid)
+            .into_iter()
+            .skip(1)
+            .filter_map(peak)
+            .sum::<u64>(),
+    )
 }
 
-/// Resets `VmHWM` to the current RSS (Linux 4.0+), so each scenario reports its own peak.
+/// Resets `VmHWM` to the current RSS (Linux 4.0+) in each of a server's processes, so each
+/// scenario reports its own peak.
 pub fn reset_peak_rss(pid: u32) -> bool {
-    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+    family(pid)
+        .into_iter()
+        .all(|p| std::fs::write(format!("/proc/{p}/clear_refs"), "5").is_ok())
 }
 
 /// Busy, stolen and total time of one core (jiffies: 1/100 s), to compute shares over an
@@ -155,6 +219,31 @@ pub fn machine() -> Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_is_measured_with_the_processes_it_started() {
+        // A shell that forks a busy child: the shell's own CPU stays near zero, its tree's not.
+        let mut shell = std::process::Command::new("sh")
+            .args(["-c", "sh -c 'while :; do :; done' & wait"])
+            .spawn()
+            .expect("sh runs");
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        let pid = shell.id();
+        let family = family(pid);
+        let own = cpu_times(pid).map(CpuTimes::total).unwrap_or_default();
+        let tree = cpu_time(pid).unwrap_or_default();
+        for member in family.iter().rev() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &member.to_string()])
+                .status();
+        }
+        let _ = shell.wait();
+        assert!(family.len() >= 2 && family[0] == pid, "{family:?}");
+        assert!(
+            tree > own + std::time::Duration::from_millis(100),
+            "{tree:?} vs {own:?}"
+        );
+    }
 
     #[test]
     fn own_process_has_cpu_time_and_peak_rss() {

@@ -197,7 +197,7 @@ fn cells(
         // The reason goes last, where a long text widens no figure's column.
         out.push("not timed".into());
         out.extend(std::iter::repeat_n(String::new(), COLUMNS.len() - 1));
-        out.push(format!("failed verification: {why}"));
+        out.push(format!("failed verification: {}", cell_text(why)));
         return out;
     } else {
         for (i, column) in COLUMNS.iter().enumerate() {
@@ -286,6 +286,7 @@ fn failures(report: &Report) -> String {
             .iter()
             .filter_map(|s| s.cost.as_ref()?.error.as_deref())
             .collect();
+        reasons.sort_unstable();
         reasons.dedup();
         for why in reasons {
             let _ = writeln!(
@@ -312,9 +313,10 @@ fn backend_table(backends: &[BackendReport]) -> String {
         let _ = writeln!(
             out,
             "| {} | {role} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            b.command
-                .as_ref()
-                .map_or_else(|| b.name.clone(), |c| format!("{} (`{c}`)", b.name)),
+            b.command.as_ref().map_or_else(
+                || b.name.clone(),
+                |c| format!("{} (`{}`)", b.name, cell_text(c))
+            ),
             b.conformance.as_ref().map_or("-".into(), conformance_cell),
             match (b.role, b.deviations.as_slice()) {
                 (Role::Baseline | Role::Framework, []) => "none".to_owned(),
@@ -340,6 +342,21 @@ fn backend_table(backends: &[BackendReport]) -> String {
         );
     }
     out
+}
+
+/// Text a server or a command controls, made safe for a Markdown table cell or list item:
+/// one line, no `|` (a column break) or backtick (a code span), at most 200 characters.
+fn cell_text(text: &str) -> String {
+    let line: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "/")
+        .replace('`', "'");
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
 }
 
 /// "172 passed, 47 skipped", with the failures counted and the first named.
@@ -382,8 +399,7 @@ fn conformance_failures(backends: &[BackendReport]) -> String {
             c.failed.len()
         );
         for (check, why) in &c.failed {
-            let why: String = why.split_whitespace().collect::<Vec<_>>().join(" ");
-            let _ = writeln!(out, "- `{check}`: {why}");
+            let _ = writeln!(out, "- `{check}`: {}", cell_text(why));
         }
     }
     out
@@ -682,6 +698,14 @@ fn inline(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::tests::{run, sample};
+
+    #[test]
+    fn server_text_cannot_break_a_table() {
+        assert_eq!(cell_text("body \"a|b\"\n `x`"), "body \"a/b\" 'x'");
+        let long = cell_text(&"é".repeat(300));
+        assert_eq!(long.chars().count(), 201);
+        assert!(long.ends_with('…'));
+    }
 
     #[test]
     fn a_cost_that_could_not_be_measured_says_why_once() {

@@ -601,13 +601,23 @@ fn start_command(options: &Options, command: &ServerCommand, tag: &str) -> Serve
         }
     };
     report.startup_ms = Some(began.elapsed().as_secs_f64() * 1e3);
-    Server {
+    let mut server = Server {
         addr: process.addr,
         workloads: prepare(process.addr, &options.scenarios, tag),
         process: Some(process),
         program: Some(command.program.clone()),
         report,
+    };
+    // Said now, not when timed: `bench cost` times nothing.
+    let failed: Vec<(Scenario, String)> = server
+        .workloads
+        .iter()
+        .filter_map(|(s, w)| Some((*s, w.as_ref().err()?.clone())))
+        .collect();
+    for (scenario, why) in failed {
+        server.scenario(scenario).failed = Some(why);
     }
+    server
 }
 
 /// A `--url` server: a scenario it fails is reported failed, the others run.
@@ -683,6 +693,12 @@ fn time_scenario(
 ) {
     let mut taking_part = Vec::new();
     for (index, server) in servers.iter_mut().enumerate() {
+        if let Some(how) = server.process.as_mut().and_then(BackendProcess::exited) {
+            server.report.failure = Some(format!(
+                "exited before {} was timed ({how})",
+                scenario.name()
+            ));
+        }
         if server.report.failure.is_some() {
             continue;
         }
@@ -766,6 +782,8 @@ fn fixed_rate(
                 .and_then(|s| s.summary.as_ref())
                 .map(|s| s.requests_per_sec.median)
         })
+        // A server that answered nothing (it died) sets no rate for the others.
+        .filter(|rate| *rate > 0.0)
         .fold(f64::INFINITY, f64::min);
     if !slowest.is_finite() || slowest <= 0.0 {
         return;

@@ -1,7 +1,9 @@
 //! The answer first (BENCH.md 5): for each criterion, the best server or the group that ties
 //! with it, with the figure, and the others as multiples of it, in words a student can act on.
 //! Only the servers one could choose are ranked (the backends, `hyper` as "no framework", and
-//! `--url` servers); `floor` is a reference, not a choice.
+//! servers in any language, `--server` and `--url`); `floor` is a reference, not a choice. The
+//! scenarios compared are those the workspace's backends all ran: a `--server` that answers
+//! fewer is left out of that criterion, and said to be, rather than narrowing everyone's.
 //!
 //! Tie rules, one per kind of figure:
 //! - timed figures (requests/s, CPU per request): each server's figure is the geometric mean
@@ -69,7 +71,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         .iter()
         .filter(|b| b.role != Role::Reference && b.failure.is_none())
         .collect();
-    let scenarios = shared_cheap_scenarios(&candidates);
+    let scenarios = shared_scenarios(&candidates, true);
     let mut out = Vec::new();
     let per_scenario = |get: &dyn Fn(&ScenarioReport) -> Option<Stat>| -> Vec<Figure> {
         candidates
@@ -90,6 +92,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             .collect()
     };
     let over = format!("geometric mean over {}", scenarios.join(", "));
+    let timed_left_out = left_out(&candidates, &scenarios, &|s| s.summary.is_some());
     let one_window = if report.options.repeat <= 1 {
         " One window per server and scenario: a first look, not a ranking."
     } else {
@@ -109,7 +112,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         Tie::Overlap("repeats"),
         &|v| format!("{} req/s", grouped(v)),
         &format!(
-            "{one_window}{}",
+            "{one_window}{timed_left_out}{}",
             if client_bound {
                 " Some of these windows were client-bound: those rates are lower bounds."
             } else {
@@ -124,7 +127,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         false,
         Tie::Overlap("repeats"),
         &|v| format!("{v:.1} µs"),
-        one_window,
+        &format!("{one_window}{timed_left_out}"),
     ));
     out.extend(answer(
         "instructions per request",
@@ -142,7 +145,12 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         false,
         Tie::Within(crate::compare::INSTRUCTION_NOISE),
         &|v| grouped(v),
-        "",
+        &left_out(&candidates, &scenarios, &|s| {
+            s.cost
+                .as_ref()
+                .and_then(|c| c.instructions_per_request())
+                .is_some()
+        }),
     ));
     let fixed_rate = shared_fixed_rate_scenarios(&candidates);
     out.extend(answer(
@@ -175,14 +183,20 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         &|v| format!("{} µs", grouped(v)),
         "",
     ));
+    // Over the same scenarios for all, hashing ones included: a server that never hashed
+    // a password would look lighter by argon2's 19 MiB.
+    let every = shared_scenarios(&candidates, false);
+    let peak = |s: &ScenarioReport| s.summary.as_ref()?.server_peak_rss_kib.map(|r| r.median);
     let memory: Vec<Figure> = candidates
         .iter()
         .filter_map(|b| {
-            let kib = b
-                .scenarios
+            let peaks: Option<Vec<f64>> = every
                 .iter()
-                .filter_map(|s| s.summary.as_ref()?.server_peak_rss_kib.map(|r| r.median))
-                .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))?;
+                .map(|name| b.scenarios.iter().find(|s| &s.name == name).and_then(peak))
+                .collect();
+            let kib = peaks?.into_iter().fold(None, |m: Option<f64>, v| {
+                Some(m.map_or(v, |m: f64| m.max(v)))
+            })?;
             Some(fact(b, kib / 1024.0))
         })
         .collect();
@@ -193,7 +207,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         false,
         Tie::Plus(1.0),
         &|v| format!("{v:.1} MiB"),
-        "",
+        &left_out(&candidates, &every, &|s| peak(s).is_some()),
     ));
     let facts: [Fact; 5] = [
         (
@@ -245,7 +259,8 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         ("CPU per request", ""),
         (
             "instructions per request",
-            " (it needs valgrind, and no --no-cost)",
+            " (it needs valgrind and no --no-cost; where valgrind ran, the report says why it \
+             counted nothing)",
         ),
         (
             "latency at the fixed rate",
@@ -399,7 +414,19 @@ fn conformance(candidates: &[&BackendReport]) -> Option<Finding> {
             if c.not_run.is_empty() {
                 String::new()
             } else {
-                format!(", or were left out by --quick ({})", c.not_run.join(", "))
+                let named: Vec<&str> = c.not_run.iter().take(3).map(String::as_str).collect();
+                let more = c.not_run.len() - named.len();
+                format!(
+                    ", or were not run ({}{}: --quick leaves out the one that waits 10 s, and \
+                     a server gets {} s in all)",
+                    named.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    },
+                    crate::conformance::DEADLINE.as_secs()
+                )
             }
         ));
     }
@@ -447,21 +474,55 @@ fn fact(b: &BackendReport, value: f64) -> Figure {
     }
 }
 
-/// The scenarios whose cost is the server's (not the password hash) that every candidate ran.
-fn shared_cheap_scenarios(candidates: &[&BackendReport]) -> Vec<String> {
+/// The scenarios that every server of the workspace among the candidates timed (every
+/// candidate when there is none: a `--url` or `--server` run alone), `cheap` ones only (whose
+/// cost is the server's, not the password hash) or all. A `--server` that answers fewer does
+/// not narrow the comparison of the others: it is left out, and said to be.
+fn shared_scenarios(candidates: &[&BackendReport], cheap: bool) -> Vec<String> {
+    let ours: Vec<&BackendReport> = candidates
+        .iter()
+        .copied()
+        .filter(|b| b.role != Role::External)
+        .collect();
+    let deciding = if ours.is_empty() { candidates } else { &ours };
     Scenario::ALL
         .iter()
-        .filter(|s| cost::measurable(**s))
+        .filter(|s| !cheap || cost::measurable(**s))
         .map(|s| s.name().to_owned())
         .filter(|name| {
-            !candidates.is_empty()
-                && candidates.iter().all(|b| {
+            !deciding.is_empty()
+                && deciding.iter().all(|b| {
                     b.scenarios
                         .iter()
                         .any(|s| &s.name == name && s.summary.is_some())
                 })
         })
         .collect()
+}
+
+/// " py is left out: it has no figure for static, me." for the candidates missing some of
+/// `scenarios` (as `what` tells), or nothing.
+fn left_out(
+    candidates: &[&BackendReport],
+    scenarios: &[String],
+    has: &dyn Fn(&ScenarioReport) -> bool,
+) -> String {
+    let mut out = String::new();
+    for b in candidates {
+        let missing: Vec<&str> = scenarios
+            .iter()
+            .filter(|name| !b.scenarios.iter().any(|s| &s.name == *name && has(s)))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            out.push_str(&format!(
+                " {} is left out: it has no figure for {}.",
+                label(b),
+                missing.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// A whole number with thousands separated, as the README writes them: `96,002`.
@@ -705,6 +766,35 @@ mod tests {
         }
         let latency = answer_of(&findings(&report), "latency at the fixed rate");
         assert!(latency.starts_with("axum is best"), "{latency}");
+    }
+
+    #[test]
+    fn a_partial_server_is_left_out_without_narrowing_the_others() {
+        let mut report = report(&[
+            ("hyper", Role::Baseline, [100.0, 99.0, 101.0], 11_000.0),
+            ("axum", Role::Framework, [80.0, 79.0, 81.0], 17_700.0),
+            ("py", Role::External, [10.0, 10.0, 10.0], 200_000.0),
+        ]);
+        for b in &mut report.backends {
+            let mut json = b.scenarios[0].clone();
+            json.name = "json".into();
+            if b.name == "py" {
+                json.runs.clear();
+                json.summary = None;
+                json.failed = Some("GET /json: 404".into());
+            }
+            b.scenarios.push(json);
+        }
+        let findings = findings(&report);
+        let rps = answer_of(&findings, "requests/s at saturation");
+        assert!(rps.contains("geometric mean over plaintext, json"), "{rps}");
+        assert!(
+            rps.contains("py is left out: it has no figure for json."),
+            "{rps}"
+        );
+        assert!(!rps.contains("py 0.1"), "{rps}");
+        let memory = answer_of(&findings, "peak memory");
+        assert!(memory.contains("py is left out"), "{memory}");
     }
 
     #[test]

@@ -120,6 +120,11 @@ fn measured(dom: &str) -> serde_json::Value {
 #[test]
 fn report_html_fits_a_phone_and_a_desktop_with_every_chart() {
     let Some(browser) = chromium() else {
+        // CI installs it and says so: there a missing tool is a failure, not a skip.
+        assert!(
+            std::env::var_os("SITEBENCH_REQUIRE_TOOLS").is_none(),
+            "chromium is not installed (apt-get install chromium) and SITEBENCH_REQUIRE_TOOLS is set"
+        );
         eprintln!("skipped: chromium is not installed (apt-get install chromium)");
         return;
     };
