@@ -86,7 +86,7 @@ impl Problem {
         for (name, value) in self.headers {
             reply.headers_mut().append(name, value);
         }
-        reply
+        reply::negotiated(reply)
     }
 }
 

@@ -1,9 +1,10 @@
 //! Building the core's answers: `http::Response<Bytes>` with the headers every response must
-//! carry (`Content-Type` with charset for text; `Content-Length: 0` on an empty one), so that
-//! every framework sends the same bytes, HEAD included.
+//! carry (`Content-Type` with charset for text; `Content-Length: 0` on an empty one; what
+//! caches must know, SITE.md 1: `Vary: Accept` on a negotiated body, `Cache-Control:
+//! no-store` on a personal one), so that every framework sends the same bytes, HEAD included.
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, VARY};
 use http::{Response, StatusCode};
 
 /// What the core answers; each adapter converts it to its framework's response type.
@@ -43,5 +44,23 @@ pub fn empty(status: StatusCode) -> Reply {
             .headers_mut()
             .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
+    reply
+}
+
+/// The body was chosen by the request's `Accept` (JSON or HTML): a shared cache must keep one
+/// copy per `Accept`, or it serves HTML to a script.
+pub fn negotiated(mut reply: Reply) -> Reply {
+    reply
+        .headers_mut()
+        .insert(VARY, HeaderValue::from_static("Accept"));
+    reply
+}
+
+/// The response depends on the session (or sets or clears its cookie): no cache may store
+/// it, whatever its status, or one user's page reaches another.
+pub fn personal(mut reply: Reply) -> Reply {
+    reply
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     reply
 }

@@ -216,7 +216,7 @@ impl Site {
                 .await?
                 .ok_or(SiteError::NotFound)?;
             let user = self.user_view(stored.username, stored.created_at);
-            Ok(if prefers_html(request) {
+            Ok(reply::negotiated(if prefers_html(request) {
                 reply::with_body(
                     StatusCode::OK,
                     reply::TEXT_HTML,
@@ -224,7 +224,7 @@ impl Site {
                 )
             } else {
                 reply::json(StatusCode::OK, &user)
-            })
+            }))
         })
         .await
     }
@@ -265,16 +265,11 @@ impl Site {
                     },
                 ),
             };
-            let headers = response.headers_mut();
-            headers.insert(
+            response.headers_mut().insert(
                 http::header::SET_COOKIE,
                 token.set_cookie(self.0.secure_cookies),
             );
-            headers.insert(
-                http::header::CACHE_CONTROL,
-                HeaderValue::from_static("no-store"),
-            );
-            Ok(response)
+            Ok(reply::personal(response))
         })
         .await
     }
@@ -297,17 +292,17 @@ impl Site {
                 http::header::SET_COOKIE,
                 sessions::clear_cookie(self.0.secure_cookies),
             );
-            Ok(response)
+            Ok(reply::personal(response))
         })
         .await
     }
 
-    /// `GET /me`
+    /// `GET /me`: personal whatever the outcome (a 401 too depends on the session).
     pub async fn me(&self, request: &HeaderMap) -> Reply {
-        answer_later(request, async {
+        let outcome = answer_later(request, async {
             let username = self.session_user(request).await?;
             let admin = self.is_admin(&username);
-            Ok(if prefers_html(request) {
+            Ok(reply::negotiated(if prefers_html(request) {
                 reply::with_body(
                     StatusCode::OK,
                     reply::TEXT_HTML,
@@ -321,14 +316,15 @@ impl Site {
                         admin,
                     },
                 )
-            })
+            }))
         })
-        .await
+        .await;
+        reply::personal(outcome)
     }
 
-    /// `GET /admin`: JSON only.
+    /// `GET /admin`: JSON only; personal whatever the outcome.
     pub async fn admin(&self, request: &HeaderMap) -> Reply {
-        answer_later(request, async {
+        let outcome = answer_later(request, async {
             let username = self.session_user(request).await?;
             if !self.is_admin(&username) {
                 return Err(SiteError::NotAdmin);
@@ -343,7 +339,8 @@ impl Site {
                 .collect();
             Ok(reply::json(StatusCode::OK, &UserList { users }))
         })
-        .await
+        .await;
+        reply::personal(outcome)
     }
 
     /// `GET /status/{code}`

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use http::Method;
 use site_core::Deviation;
 
-use super::{expect_405, fresh_name, still_serving};
+use super::{cookie, creds, expect_405, fresh_name, get_with_session, new_session, still_serving};
 use crate::client::{Ctx, Endpoint, RawConn, Resp, get_request};
 use crate::expect::{HTML, PROBLEM_JSON, contains_escaped, imf_fixdate, unix, unix_now};
 use crate::fail::CheckResult;
@@ -552,5 +552,71 @@ pub(crate) async fn status_line_reason_is_the_sites(cx: &Ctx) -> CheckResult {
         !declared || differs,
         "the declared deviation CanonicalReasonPhrase is not seen: every status line has the site's phrase (drop the deviation)"
     );
+    Ok(())
+}
+
+/// A cache must key a negotiated answer on `Accept`: the routes with an HTML form of their
+/// answer and every error, the framework's own included, say `Vary: Accept`.
+pub(crate) async fn negotiated_responses_vary_on_accept(cx: &Ctx) -> CheckResult {
+    let (name, _, token) = new_session(cx, "va").await?;
+    let responses = [
+        cx.get(&format!("/users/{name}")).await?,
+        get_with_session(cx, "/me", &token, Some("text/html")).await?,
+        get_with_session(cx, "/me", &token, None).await?,
+        cx.get("/no-such-page").await?,
+        cx.get("/me").await?,
+        cx.get("/status/404").await?,
+        cx.send(cx.post(&cx.main, "/plaintext", None, String::new()))
+            .await?,
+    ];
+    for resp in responses {
+        let vary = resp.header_all("vary").join(", ");
+        ensure!(
+            vary.split(',')
+                .any(|v| v.trim().eq_ignore_ascii_case("accept")),
+            "{}: status {} without `Vary: Accept` (got {vary:?}): its body depends on Accept",
+            resp.what,
+            resp.status
+        );
+    }
+    Ok(())
+}
+
+/// What depends on the session is never stored by a cache: `/me` and `/admin` whatever their
+/// status, and every response that sets or clears the session cookie.
+pub(crate) async fn session_responses_are_not_stored(cx: &Ctx) -> CheckResult {
+    let (name, password, token) = new_session(cx, "ns").await?;
+    let login = cx
+        .send(cx.post(
+            &cx.main,
+            "/login",
+            Some("application/json"),
+            creds(&name, &password).to_string(),
+        ))
+        .await?;
+    login.status(200)?;
+    let responses = [
+        login,
+        get_with_session(cx, "/me", &token, None).await?,
+        cx.get("/me").await?,
+        cx.get("/admin").await?,
+        get_with_session(cx, "/admin", &token, None).await?,
+        cx.send(
+            cx.post(&cx.main, "/logout", None, String::new())
+                .header("cookie", cookie(&token)),
+        )
+        .await?,
+    ];
+    for resp in responses {
+        let cache_control = resp.header_all("cache-control").join(", ");
+        ensure!(
+            cache_control
+                .split(',')
+                .any(|v| v.trim().eq_ignore_ascii_case("no-store")),
+            "{}: status {} without `Cache-Control: no-store` (got {cache_control:?}): it depends on the session",
+            resp.what,
+            resp.status
+        );
+    }
     Ok(())
 }
