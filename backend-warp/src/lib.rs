@@ -132,7 +132,10 @@ async fn not_post(site: Site, headers: HeaderMap) -> Response {
 /// or 405 without `Allow` even for unknown paths). None can reach here, as the fallback claims
 /// every request; one that did would be this adapter's fault, so it gets the core's 500.
 async fn unclaimed(_rejection: Rejection) -> Result<Response, Infallible> {
-    Ok(reply(SiteError::Internal.render(&HeaderMap::new())))
+    let cause = "warp: a rejection reached `recover`, which no route should leave unclaimed";
+    Ok(reply(
+        SiteError::Internal(cause.into()).render(&HeaderMap::new()),
+    ))
 }
 
 /// Around every request, before any filter runs: the core's admission rules (501, Host),

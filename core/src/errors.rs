@@ -43,10 +43,14 @@ pub enum SiteError {
     BadCredentials,
     NotSignedIn,
     NotAdmin,
-    Throttled { retry_after_secs: u64 },
+    Throttled {
+        retry_after_secs: u64,
+    },
     InformationalStatus,
     InvalidStatus,
-    Internal,
+    /// A failure of ours (SQLite, a hashing thread, argon2), with its cause: the client gets
+    /// the generic problem, and the cause goes to stderr when the 500 is rendered.
+    Internal(String),
     Panicked,
 }
 
@@ -69,7 +73,7 @@ impl SiteError {
             Self::UsernameTaken => StatusCode::CONFLICT,
             Self::BadCredentials | Self::NotSignedIn => StatusCode::UNAUTHORIZED,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Internal | Self::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) | Self::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -114,7 +118,7 @@ impl SiteError {
             Self::InvalidStatus => {
                 problem.detail("The code must be exactly three digits from 200 to 599.")
             }
-            Self::Internal => problem.detail("The server failed to complete the request."),
+            Self::Internal(_) => problem.detail("The server failed to complete the request."),
             Self::Panicked => {
                 problem.detail("The handler failed unexpectedly; the server goes on.")
             }
@@ -122,7 +126,12 @@ impl SiteError {
     }
 
     /// Renders for the request whose headers are given (JSON or HTML, see `problem`).
+    /// A 500 of ours also writes its cause on stderr, one line, even under `--quiet`
+    /// (SITE.md 1): otherwise nobody learns why (a panic's line is the panic hook's, `server`).
     pub fn render(self, request: &HeaderMap) -> Reply {
+        if let Self::Internal(cause) = &self {
+            eprintln!("sitebench: 500 Internal Server Error: {cause}");
+        }
         self.problem().render(request)
     }
 }

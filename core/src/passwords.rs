@@ -62,7 +62,7 @@ impl Passwords {
             .map_err(|e| format!("invalid argon2 cost: {e}"))?;
         let mut memory = vec![Block::default(); params.block_count()];
         let dummy_hash = hash_with(&params, "no user has this password", &mut memory)
-            .map_err(|()| "argon2 failed to hash".to_owned())?;
+            .map_err(|e| format!("argon2 failed to hash: {e}"))?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..workers.max(1) * 2 {
@@ -87,15 +87,19 @@ impl Passwords {
         let job: Job = Box::new(move |params, memory| {
             let _ = done.send(work(params, memory));
         });
-        self.jobs.send(job).map_err(|_| SiteError::Internal)?;
-        result.await.map_err(|_| SiteError::Internal)
+        self.jobs
+            .send(job)
+            .map_err(|_| SiteError::Internal("hashing: the hashing threads are gone".into()))?;
+        result
+            .await
+            .map_err(|_| SiteError::Internal("hashing: a hashing thread dropped the job".into()))
     }
 
     /// A PHC string for `password`, with a fresh random salt.
     pub async fn hash(&self, password: String) -> Result<String, SiteError> {
         self.off_executor(move |params, memory| hash_with(params, &password, memory))
             .await?
-            .map_err(|()| SiteError::Internal)
+            .map_err(|e| SiteError::Internal(format!("argon2: {e}")))
     }
 
     /// Verifies against `hash`, or against the dummy hash when there is no user (always false).
@@ -127,21 +131,23 @@ fn hashing_thread(queue: &Mutex<Receiver<Job>>, params: &Params) {
 }
 
 /// Hashes into `memory` and formats the PHC string argon2's own `hash_password` would.
-fn hash_with(params: &Params, password: &str, memory: &mut [Block]) -> Result<String, ()> {
+fn hash_with(params: &Params, password: &str, memory: &mut [Block]) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
     let mut salt_bytes = [0u8; 64];
-    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|_| ())?;
+    let salt_bytes = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| e.to_string())?;
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     argon2
         .hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, memory)
-        .map_err(|_| ())?;
+        .map_err(|e| e.to_string())?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(params).map_err(|_| ())?,
+        params: ParamsString::try_from(params).map_err(|e| e.to_string())?,
         salt: Some(salt.as_salt()),
-        hash: Some(Output::new(&out).map_err(|_| ())?),
+        hash: Some(Output::new(&out).map_err(|e| e.to_string())?),
     };
     Ok(phc.to_string())
 }

@@ -113,6 +113,7 @@ pub fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
 /// created.
 pub fn main(backend: &'static Backend) -> ExitCode {
     let Backend { name, serve, .. } = *backend;
+    log_panics_on_one_line();
     let config = match Config::from_command_line() {
         Ok(config) => config,
         Err(exit) => return exit,
@@ -211,4 +212,24 @@ pub fn spawn(serve: ServeFn, site: Site) -> std::io::Result<Spawned> {
             }))
         }
     }
+}
+
+/// A panic in a handler becomes a 500 (the adapters catch it) and must leave one line on
+/// stderr naming it (SITE.md 1), even under `--quiet`; Rust's own hook writes two or more
+/// (the location, the message, a note on backtraces).
+fn log_panics_on_one_line() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+        eprintln!("sitebench: 500 Internal Server Error: panic{at}: {message}");
+    }));
 }

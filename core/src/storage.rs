@@ -77,8 +77,8 @@ impl Storage {
             work(&guard)
         })
         .await
-        .map_err(|_| SiteError::Internal)?
-        .map_err(|_| SiteError::Internal)
+        .map_err(|e| SiteError::Internal(format!("storage: the blocking task failed: {e}")))?
+        .map_err(|e| SiteError::Internal(format!("SQLite: {e}")))
     }
 
     /// Inserts a user; `UsernameTaken` when the name exists ignoring case.

@@ -129,7 +129,7 @@ macro_rules! with_checks {
             text_types_carry_utf8_charset, head_matches_get_dynamic, head_matches_get_static,
             head_matches_get_errors, head_sends_no_body_on_wire, errors_are_problem_details,
             status_line_reason_is_the_sites, negotiated_responses_vary_on_accept,
-            session_responses_are_not_stored,
+            session_responses_are_not_stored, storage_failure_is_logged_with_its_cause,
             framework_errors_are_problem_details, error_html_when_accept_prefers_html,
             error_html_escapes_detail, accept_absent_gives_json, accept_html_gives_html,
             accept_tie_goes_to_json, accept_higher_json_q_gives_json, accept_q_values_pick_html,

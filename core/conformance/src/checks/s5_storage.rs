@@ -274,3 +274,57 @@ pub(crate) async fn admins_from_repeated_flag(cx: &Ctx) -> CheckResult {
     }
     Ok(())
 }
+
+/// A failure of storage is a `500` whose cause reaches stderr, one line even under `--quiet`
+/// (SITE.md 1), and the server goes on. The fault is real: the check holds SQLite's write
+/// lock on the server's database from outside until the server's busy timeout gives up.
+pub(crate) async fn storage_failure_is_logged_with_its_cause(cx: &Ctx) -> CheckResult {
+    let bin = binary(cx)?;
+    let dir = workdir()?;
+    let db = dir.path().join("locked.db");
+    let db_arg = db.to_string_lossy().into_owned();
+    let mut proc = Proc::spawn(
+        &bin,
+        dir.path(),
+        &["--port", "0", "--quiet", "--database", &db_arg],
+        &[],
+    )?;
+    let ep = proc.ready(cx).await?;
+    sign_up_at(cx, &ep, &fresh_name("lk"), &fresh_password()).await?;
+    let lock = rusqlite::Connection::open(&db)
+        .and_then(|c| c.execute_batch("BEGIN EXCLUSIVE").map(|()| c))
+        .map_err(|e| crate::fail::Failure::fail(format!("cannot lock {}: {e}", db.display())))?;
+    let name = fresh_name("lk");
+    let resp = cx
+        .send(cx.post(
+            &ep,
+            "/users",
+            Some("application/json"),
+            creds(&name, &fresh_password()).to_string(),
+        ))
+        .await?;
+    resp.problem(500, Some("Internal Server Error"))?;
+    let line = proc
+        .wait_stderr(Duration::from_secs(5), |l| l.contains("500"))
+        .await;
+    drop(lock);
+    let Some(line) = line else {
+        fail!(
+            "a 500 from a locked database left no line on stderr under --quiet; stderr {:?}",
+            proc.stderr()
+        );
+    };
+    let lower = line.to_ascii_lowercase();
+    ensure!(
+        lower.contains("sqlite") && lower.contains("locked"),
+        "the 500's stderr line {line:?} should name its cause (SQLite: database is locked)"
+    );
+    ensure!(
+        !String::from_utf8_lossy(&resp.body).contains("locked"),
+        "the client must see only the generic problem, not the cause: {}",
+        resp.excerpt()
+    );
+    // The lock is gone: the server goes on.
+    sign_up_at(cx, &ep, &name, &fresh_password()).await?;
+    Ok(())
+}
