@@ -38,8 +38,18 @@ pub const BACKEND: Backend = Backend {
 /// HTTP/1.1 request with no `Host` header, or with two, with their own bare `400` (no problem
 /// body, no `Server`, `Connection: close`) while parsing the head, before any application code
 /// runs; no setting turns this off (actix-http 3.19.0 `src/h1/decoder.rs`, `set_headers` and
-/// `decode`; its CHANGES.md, 3.18.11).
-pub const DEVIATIONS: [Deviation; 1] = [Deviation::HostRefusedByFramework];
+/// `decode`; its CHANGES.md, 3.18.11). The same decoder parses into a fixed array of
+/// `MAX_HEADERS = 96` fields (`src/h1/decoder.rs`, line 15), a constant, so a request with 97
+/// to 100 fields, which SITE.md 7 allows, gets actix's `431`. And after the `413` for an
+/// over-limit chunked body, actix-http reads the rest of it to the end and drops it: its
+/// dispatcher marks a chunked payload "drainable" (`src/h1/dispatcher.rs`, `payload_drainable
+/// = req.chunked()`), and `should_close_for_unread_payload` then keeps the connection
+/// reading a payload the extractor dropped; an announced length is cut off (see `serve`).
+pub const DEVIATIONS: [Deviation; 3] = [
+    Deviation::HostRefusedByFramework,
+    Deviation::HeaderFieldsCappedAt96,
+    Deviation::ChunkedBodyDrained,
+];
 
 /// The site's routes, in the order of SITE.md section 4. Methods other than GET, HEAD and
 /// POST never get here (`around` answers 501), so each resource's default service is the
@@ -325,6 +335,15 @@ fn finish(exchange: Exchange, response: &mut HttpResponse) {
 fn response(status: http::StatusCode, headers: &http::HeaderMap, body: Bytes) -> HttpResponse {
     let mut response = HttpResponse::with_body(actix_status(status), body).map_into_boxed_body();
     *response.headers_mut() = actix_headers(headers);
+    // actix writes `Connection` from the head's connection type, not from the header map.
+    if headers
+        .get(http::header::CONNECTION)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
+    {
+        response
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     response
 }
 
@@ -435,6 +454,11 @@ async fn run(
         .disable_signals()
         .shutdown_timeout(GRACE.as_secs())
         .client_request_timeout(HEADER_READ_TIMEOUT)
+        // After a 413 actix would linger, reading and dropping the rest of the body until the
+        // client leaves or this timeout (1 s by default) ends: 100 MB fit in that. SITE.md 7
+        // wants none of it read, so the connection shuts at once (actix-http 3.19
+        // src/h1/dispatcher.rs, `should_close_for_unread_payload` and `enter_linger`).
+        .client_disconnect_timeout(std::time::Duration::ZERO)
         .tcp_nodelay(true)
         .listen(listener)?
         .run();

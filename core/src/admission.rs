@@ -1,14 +1,25 @@
-//! What every request must satisfy before any route sees it: a method the site implements
-//! (else `501`, as Python's `BaseHTTPRequestHandler` answers), exactly one `Host` header in
-//! HTTP/1.1 (else `400`), and for `POST` routes, not being a cross-site post (else `403`).
+//! What every request must satisfy before any route sees it: a header section within 32 KiB
+//! and 100 fields (else `431`), a method the site implements (else `501`, as Python's
+//! `BaseHTTPRequestHandler` answers), exactly one `Host` header in HTTP/1.1 (else `400`), and
+//! for `POST` routes, not being a cross-site post (else `403`).
 
 use http::header::{HOST, ORIGIN};
 use http::{HeaderMap, Method, Version};
 
 use crate::errors::SiteError;
 
-/// The `Host` rule, then the method rule; checked for every request on every path.
+/// The most a request's header section may hold (SITE.md 7): its bytes from the end of the
+/// request line to the blank line, and its fields. Every framework's own parser allows more
+/// (hyper up to about 400 KB, actix 128 KiB), so the rule is the core's.
+pub const HEADER_SECTION_BYTES: usize = 32 * 1024;
+pub const HEADER_FIELDS: usize = 100;
+
+/// The header-section rule, the `Host` rule, then the method rule; checked for every request
+/// on every path.
 pub fn admit(method: &Method, version: Version, headers: &HeaderMap) -> Result<(), SiteError> {
+    if headers.len() > HEADER_FIELDS || header_section_bytes(headers) > HEADER_SECTION_BYTES {
+        return Err(SiteError::HeaderSectionTooLarge);
+    }
     let hosts = headers.get_all(HOST).iter().count();
     if hosts > 1 {
         return Err(SiteError::DuplicateHost);
@@ -20,6 +31,16 @@ pub fn admit(method: &Method, version: Version, headers: &HeaderMap) -> Result<(
         return Err(SiteError::NotImplemented);
     }
     Ok(())
+}
+
+/// The header section's size on the wire, as parsed: `name: value` and CRLF per field, and the
+/// blank line's CRLF. Whitespace around values, which parsers drop, is not counted.
+fn header_section_bytes(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+        .sum::<usize>()
+        + 2
 }
 
 /// The CSRF rule of SITE.md section 7, for the site's `POST` routes: refuse a post that the
@@ -173,5 +194,24 @@ mod tests {
         ]));
         assert!(!ok(&[("host", "a"), ("origin", "null")]));
         assert!(!ok(&[("host", "a"), ("sec-fetch-site", "Cross-Site")]));
+    }
+
+    #[test]
+    fn a_header_section_over_32_kib_or_100_fields_is_refused() {
+        let with = |fields: usize, value_len: usize| {
+            let mut headers = HeaderMap::new();
+            headers.insert(HOST, http::HeaderValue::from_static("x"));
+            for i in 1..fields {
+                let name = http::HeaderName::try_from(format!("x-f{i}")).expect("a name");
+                let value = http::HeaderValue::try_from("v".repeat(value_len)).expect("a value");
+                headers.append(name, value);
+            }
+            admit(&Method::GET, Version::HTTP_11, &headers)
+        };
+        assert_eq!(with(100, 10), Ok(()));
+        assert_eq!(with(101, 10), Err(SiteError::HeaderSectionTooLarge));
+        // One field of 30,000 bytes passes; of 33,000 it does not.
+        assert_eq!(with(2, 30_000), Ok(()));
+        assert_eq!(with(2, 33_000), Err(SiteError::HeaderSectionTooLarge));
     }
 }

@@ -19,4 +19,11 @@ pub enum Deviation {
     /// carries the `http` crate's reason phrase (`413 Payload Too Large`, `599 <none>`), not
     /// the site's; bodies and problem titles still use the site's names.
     CanonicalReasonPhrase,
+    /// The framework's parser refuses a request with more than 96 header fields (`431`),
+    /// where the contract allows 100.
+    HeaderFieldsCappedAt96,
+    /// After refusing an over-limit chunked body, the framework reads the rest of it and
+    /// throws it away (to keep the connection) before it closes; an announced length is not
+    /// read past the limit.
+    ChunkedBodyDrained,
 }

@@ -1,7 +1,7 @@
 //! Every way a request can fail, and the one mapping from each to its status code, detail
 //! sentence and extra headers. Handlers return `SiteError`; nothing else picks error statuses.
 
-use http::header::{ALLOW, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{ALLOW, CONNECTION, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, StatusCode};
 
 use crate::problem::{FieldError, Problem};
@@ -36,6 +36,8 @@ pub enum SiteError {
     CrossSite,
     UnsupportedMediaType(&'static str),
     ContentTooLarge,
+    /// A header section over `HEADER_SECTION_BYTES` or with more than `HEADER_FIELDS`.
+    HeaderSectionTooLarge,
     MalformedBody(String),
     BadQuery(&'static str),
     RulesBroken(Vec<FieldError>),
@@ -69,6 +71,7 @@ impl SiteError {
             Self::CrossSite | Self::NotAdmin => StatusCode::FORBIDDEN,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ContentTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::HeaderSectionTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::RulesBroken(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UsernameTaken => StatusCode::CONFLICT,
             Self::BadCredentials | Self::NotSignedIn => StatusCode::UNAUTHORIZED,
@@ -91,7 +94,13 @@ impl SiteError {
             Self::DuplicateHost => problem.detail("A request must not carry two Host headers."),
             Self::CrossSite => problem.detail("Cross-site form posts are refused."),
             Self::UnsupportedMediaType(why) => problem.detail(why),
-            Self::ContentTooLarge => problem.detail("The request body is larger than 16384 bytes."),
+            // The rest of the body is never read (SITE.md 7): the connection must end with it.
+            Self::ContentTooLarge => problem
+                .detail("The request body is larger than 16384 bytes.")
+                .header(CONNECTION, HeaderValue::from_static("close")),
+            Self::HeaderSectionTooLarge => problem
+                .detail("The request's header section is over 32 KiB or has over 100 fields.")
+                .header(CONNECTION, HeaderValue::from_static("close")),
             Self::MalformedBody(why) => problem.detail(why),
             Self::BadQuery(why) => problem.detail(why),
             Self::RulesBroken(errors) => problem

@@ -585,7 +585,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Status line (code and reason phrase) and header fields of a response head (ending in the
 /// blank line).
-fn parse_head(bytes: &[u8]) -> Result<(u16, String, HeaderMap), String> {
+pub(crate) fn parse_head(bytes: &[u8]) -> Result<(u16, String, HeaderMap), String> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| "the response header is not UTF-8".to_owned())?;
     let mut lines = text.split("\r\n");
