@@ -24,5 +24,6 @@ pub mod report;
 pub mod report_csv;
 pub mod runner;
 pub mod scenarios;
+pub mod soak;
 pub mod summary;
 pub mod workloads;

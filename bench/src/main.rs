@@ -59,6 +59,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Each backend alone for a while under `mixed` plus a trickle of sign-ups, logins and
+    /// logouts: no errors, no upward drift of memory or file descriptors, no lost sign-up.
+    Soak {
+        /// Backends to soak [default: all].
+        #[arg(long, value_delimiter = ',')]
+        backends: Vec<String>,
+        /// Seconds per backend.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// Print the workspace's backends, one per line, the baseline first (for scripts).
     Backends,
     /// Time a clean release build of each backend (each from an empty target directory) into
@@ -136,6 +146,7 @@ fn main() -> ExitCode {
         Command::Verify { list: true, .. } => Ok(list_checks()),
         Command::Verify { url, .. } => verify(url.as_deref().unwrap_or_default()),
         Command::Render { report, out } => render(&report, out),
+        Command::Soak { backends, seconds } => soak(backends, seconds),
         Command::Backends => {
             for name in backends::names() {
                 println!("{name}");
@@ -257,6 +268,38 @@ fn run(mut args: RunArgs, timing: bool) -> Result<ExitCode, String> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+fn soak(backends: Vec<String>, seconds: u64) -> Result<ExitCode, String> {
+    let names: Vec<String> = if backends.is_empty() {
+        backends::names().into_iter().map(String::from).collect()
+    } else {
+        backends
+    };
+    for name in &names {
+        if !backends::names().contains(&name.as_str()) {
+            return Err(format!("--backends: unknown backend {name:?}"));
+        }
+    }
+    eprintln!("Building the servers (release)...");
+    bench::info::build_backends()?;
+    let (server, client) = runner::default_cpus();
+    let mut soaks = Vec::new();
+    for name in &names {
+        eprintln!("Soaking {name} for {seconds} s...");
+        soaks.push(bench::soak::soak(
+            name,
+            Duration::from_secs(seconds.max(1)),
+            &server,
+            &client,
+        )?);
+    }
+    print!("{}", bench::soak::table(&soaks));
+    Ok(if soaks.iter().all(|s| s.failures().is_empty()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
 }
 
