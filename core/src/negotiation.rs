@@ -114,4 +114,23 @@ mod tests {
         assert!(prefers("text/html, */*;q=0.1"));
         assert!(!prefers("text/html;q=0"));
     }
+
+    proptest::proptest! {
+        /// Any `Accept` a client can send is negotiated without a panic; and where it sets no
+        /// q-value and names no JSON type, a JSON type put first ties with anything and wins.
+        #[test]
+        fn any_accept_is_negotiated(accept in "[ -~]{0,80}") {
+            if let Ok(value) = http::HeaderValue::from_str(&accept) {
+                let mut headers = HeaderMap::new();
+                headers.insert(http::header::ACCEPT, value);
+                let _ = prefers_html(&headers);
+                let json_first = format!("application/json, {accept}");
+                let plain = !accept.contains("q=") && !accept.contains("json");
+                if let (true, Ok(value)) = (plain, http::HeaderValue::from_str(&json_first)) {
+                    headers.insert(http::header::ACCEPT, value);
+                    proptest::prop_assert!(!prefers_html(&headers), "{json_first:?}");
+                }
+            }
+        }
+    }
 }

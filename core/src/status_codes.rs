@@ -252,4 +252,15 @@ mod tests {
         assert_eq!(custom(418), None);
         assert_eq!(custom(599), Some(""));
     }
+
+    proptest::proptest! {
+        /// Only three ASCII digits from 200 to 599 are a final status, and they are that status.
+        #[test]
+        fn only_three_digits_in_range_are_final(segment in "\\PC{0,5}|[0-9]{1,4}") {
+            if let StatusRequest::Final(status) = StatusRequest::parse(&segment) {
+                proptest::prop_assert_eq!(status.as_str(), segment.as_str());
+                proptest::prop_assert!((200..600).contains(&status.as_u16()));
+            }
+        }
+    }
 }
