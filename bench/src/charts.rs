@@ -24,6 +24,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::render::escape;
 use crate::report::{BackendReport, Marker, Percentiles, Report, Run, ScenarioReport, Stat};
 
 /// Width of every chart, in SVG units (the page scales it down, never up).
@@ -250,13 +251,6 @@ pub fn html(report: &Report) -> String {
 /// neither of which should happen; the page is still written).
 fn drawn(chart: Result<String, String>) -> String {
     chart.unwrap_or_else(|e| format!("<p>chart not drawn: {}</p>", escape(&e)))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn hex(color: RGBColor) -> String {

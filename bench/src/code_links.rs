@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
 
+use crate::render::escape;
 use crate::report::{Report, Role};
 
 /// The handler functions that serve a scenario, the same names in every adapter (each lists
@@ -183,13 +184,6 @@ fn encode(segment: &str) -> String {
         }
     }
     out
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -484,7 +484,9 @@ pub fn markdown(report: &Report) -> String {
     out
 }
 
-fn escape(text: &str) -> String {
+/// Text made safe inside HTML and its attributes: the one escaping every page part uses
+/// (`charts`, `code_links` too).
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
