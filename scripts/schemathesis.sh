@@ -59,43 +59,9 @@ ensure_venv() {
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
-# start_backend NAME DIR: starts the binary, sets PID and URL.
-start_backend() {
-    local name=$1 dir=$2 bin=$ROOT/target/release/backend-$1
-    [ -x "$bin" ] || { echo "missing $bin (cargo build --release -p backend-$name)" >&2; return 1; }
-    : >"$dir/stdout"
-    "$bin" --port 0 --quiet --database "$dir/site.db" --admin "$USERNAME" \
-        >"$dir/stdout" 2>"$dir/stderr" &
-    PID=$!
-    URL=
-    for _ in $(seq 100); do
-        URL=$(sed -n '1s#^sitebench-'"$name"' listening on \(http://[0-9.:]*\)$#\1#p' "$dir/stdout")
-        [ -n "$URL" ] && return 0
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "backend-$name did not start:" >&2
-    cat "$dir/stdout" "$dir/stderr" >&2
-    return 1
-}
-
-stop_backend() {
-    local name=$1 status=0
-    kill -TERM "$PID" 2>/dev/null || true
-    wait "$PID" || status=$?
-    if [ "$status" -ne 0 ]; then
-        echo "backend-$name exited with status $status after SIGTERM (expected 0)" >&2
-        return 1
-    fi
-}
-
-# login: signs up and logs in $USERNAME, prints the session token.
-login() {
-    local body="{\"username\":\"$USERNAME\",\"password\":\"$PASSWORD\"}"
-    curl -sS -o /dev/null -H 'Content-Type: application/json' -d "$body" "$URL/users"
-    curl -sS -o /dev/null -D - -H 'Content-Type: application/json' -d "$body" "$URL/login" |
-        tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: sitebench_session=\([^;]*\);.*/\1/p'
-}
+# start_backend, stop_backend, login.
+# shellcheck source=scripts/backend-process.sh
+. "$ROOT/scripts/backend-process.sh"
 
 ALL_WARNINGS='"missing_auth", "missing_test_data", "base_url_mismatch", "validation_mismatch",
   "missing_deserializer", "unused_openapi_auth", "unsupported_regex", "method_not_allowed",
@@ -184,7 +150,7 @@ for name in "${BACKENDS[@]}"; do
     fi
     backend_start=$SECONDS
     dir=$(mktemp -d)
-    if ! start_backend "$name" "$dir"; then
+    if ! start_backend "$name" "$dir" --admin "$USERNAME"; then
         failed+=("$name")
         continue
     fi
