@@ -812,6 +812,9 @@ fn group_rank(group: &str) -> usize {
         .unwrap_or(GROUPS.len())
 }
 
+/// The segment of a server whose instructions are not split by crate (not Rust).
+const NOT_SPLIT: &str = "not split by crate";
+
 fn group_color(group: &str) -> RGBColor {
     GROUPS
         .iter()
@@ -831,11 +834,15 @@ fn stacks(entries: &[Entry<'_>]) -> Vec<Stack> {
                 .map(|(k, v)| (k.clone(), *v))
                 .collect();
             segments.sort_by_key(|(group, _)| group_rank(group));
-            let sum: f64 = segments.iter().map(|s| s.1).sum();
             let total = cost
                 .instructions_per_request()
-                .filter(|v| v.is_finite())
-                .unwrap_or(sum);
+                .filter(|v| v.is_finite() && *v > 0.0);
+            // A `--server` in another language is counted but not split by crate: one segment.
+            if let (true, Some(total)) = (segments.is_empty(), total) {
+                segments.push((NOT_SPLIT.to_owned(), total));
+            }
+            let sum: f64 = segments.iter().map(|s| s.1).sum();
+            let total = total.unwrap_or(sum);
             (sum > 0.0).then(|| Stack {
                 label: e.server.name.clone(),
                 segments,
@@ -851,7 +858,13 @@ fn used_groups(report: &Report) -> Vec<String> {
         .iter()
         .flat_map(|b| &b.scenarios)
         .filter_map(|s| s.cost.as_ref())
-        .flat_map(|c| c.by_group.keys().cloned())
+        .flat_map(|c| {
+            let unsplit = c.by_group.is_empty() && c.instructions_per_request().is_some();
+            c.by_group
+                .keys()
+                .cloned()
+                .chain(unsplit.then(|| NOT_SPLIT.to_owned()))
+        })
         .collect();
     groups.sort_by(|a, b| group_rank(a).cmp(&group_rank(b)).then(a.cmp(b)));
     groups.dedup();
@@ -1155,6 +1168,26 @@ mod tests {
             );
         }
         assert!(texts(svg).contains(&"1000".to_owned()), "{svg}");
+    }
+
+    #[test]
+    fn a_server_counted_but_not_split_is_one_segment() {
+        let mut report = servers(&[("py", true)]);
+        report.backends[0].scenarios[0].cost = Some(crate::cost::ScenarioCost {
+            instructions: vec![200_000.0],
+            ..Default::default()
+        });
+        let sections = sections(&report);
+        let stacked = section(&sections, "Instructions per request, by crate").expect("chart");
+        let legend: Vec<&str> = stacked.legend.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(legend, [NOT_SPLIT]);
+        let svg = &stacked.charts[0];
+        let segments: Vec<&str> = tags(svg, "rect")
+            .into_iter()
+            .filter(|r| attr(r, "fill") != "#FFFFFF")
+            .collect();
+        assert_eq!(segments.len(), 1, "{svg}");
+        assert!(texts(svg).iter().any(|t| t.contains("200")), "{svg}");
     }
 
     #[test]
