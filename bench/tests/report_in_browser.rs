@@ -87,6 +87,12 @@ fn dump_dom(browser: &Path, page: &Path, scratch: &Path, width: u32) -> String {
             "--hide-scrollbars",
             "--no-first-run",
             "--disable-extensions",
+            // No network: CI machines refuse outside connections, which Chromium would try
+            // at start (updates, sync, DNS of its services) and wait on.
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
             &format!("--user-data-dir={}", scratch.join("profile").display()),
             &format!("--window-size={},1000", width.max(500) + 40),
             "--virtual-time-budget=2000",
