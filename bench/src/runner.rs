@@ -282,6 +282,18 @@ struct Server {
 }
 
 impl Server {
+    /// A server whose process did not start: kept in the report with why, never timed.
+    fn not_started(mut report: BackendReport, why: String) -> Self {
+        report.failure = Some(why);
+        Self {
+            process: None,
+            program: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            workloads: BTreeMap::new(),
+            report,
+        }
+    }
+
     fn pid(&self) -> Option<u32> {
         self.process.as_ref().map(|p| p.pid)
     }
@@ -542,16 +554,7 @@ fn start(options: &Options, name: &str, tag: &str) -> Server {
     let began = Instant::now();
     let process = match BackendProcess::start(name, &options.server_cpus) {
         Ok(process) => process,
-        Err(why) => {
-            report.failure = Some(why);
-            return Server {
-                process: None,
-                program: None,
-                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-                workloads: BTreeMap::new(),
-                report,
-            };
-        }
+        Err(why) => return Server::not_started(report, why),
     };
     report.startup_ms = Some(began.elapsed().as_secs_f64() * 1e3);
     let workloads = prepare(process.addr, &scenarios_of(name, &options.scenarios), tag);
@@ -589,16 +592,7 @@ fn start_command(options: &Options, command: &ServerCommand, tag: &str) -> Serve
     );
     let process = match started {
         Ok(process) => process,
-        Err(why) => {
-            report.failure = Some(why);
-            return Server {
-                process: None,
-                program: None,
-                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-                workloads: BTreeMap::new(),
-                report,
-            };
-        }
+        Err(why) => return Server::not_started(report, why),
     };
     report.startup_ms = Some(began.elapsed().as_secs_f64() * 1e3);
     let mut server = Server {
