@@ -1,7 +1,12 @@
-//! The HTML the site renders itself (the hello page, user and account pages, error pages):
-//! one layout that shares the static `style.css`, and HTML escaping of everything inserted.
+//! The HTML the site renders itself (the hello page, user and account pages, error
+//! pages, and the status-code explorer written to `static/status-codes/index.html`): one
+//! layout with the same header, navigation and footer as the static pages (a test keeps them
+//! identical), and HTML escaping of everything inserted. Every error page says what to do
+//! next, because a student who meets a 401 or a 429 in a browser should not be stuck there.
 
 use std::fmt::Write;
+
+use crate::status_codes;
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -19,20 +24,47 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The top of every page's `<body>`, static pages included (byte for byte: a test compares).
+pub const HEADER: &str = r##"<a class="skip" href="#main">Skip to the content</a>
+<header>
+  <p class="brand"><a href="/"><img src="/favicon.svg" alt="" width="28" height="28"> sitebench</a></p>
+  <nav aria-label="Site"><a href="/">Home</a> <a href="/guide/">GET vs POST</a> <a href="/status-codes/">Status codes</a> <a href="/me">Your account</a> <a href="/openapi.json">API</a></nav>
+</header>"##;
+
+/// The bottom of every page's `<body>`; `app.js` fills in the backend that served the page
+/// (from the `Server` header), which a static file cannot know.
+pub const FOOTER: &str = r#"<footer>
+  <p>sitebench: one site on actix-web, axum, hyper, rocket and warp, behind one contract.
+    <span id="served-by"></span></p>
+</footer>"#;
+
 /// Wraps `body` (already HTML) in the site's layout; `title` is escaped here.
 pub fn layout(title: &str, body: &str) -> String {
-    let mut page = String::with_capacity(body.len() + 512);
+    let mut page = String::with_capacity(body.len() + 1536);
     let _ = write!(
         page,
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{} · sitebench</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n\
-         <link rel=\"icon\" href=\"/favicon.svg\">\n</head>\n<body>\n<main>\n{}\n\
-         <p><a href=\"/\">Back to the home page</a></p>\n</main>\n</body>\n</html>\n",
+         <link rel=\"icon\" href=\"/favicon.svg\">\n\
+         <script src=\"/app.js\" defer></script>\n</head>\n<body>\n{HEADER}\n\
+         <main id=\"main\">\n{body}\n</main>\n{FOOTER}\n</body>\n</html>\n",
         escape(title),
-        body
     );
     page
+}
+
+/// The login form, as on the home page; on a 401 page it is the way on.
+fn login_form() -> &'static str {
+    r#"<form method="post" action="/login" class="card">
+<h3>Log in <small><code>POST /login</code></small></h3>
+<label for="li-user">Username</label>
+<input id="li-user" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false">
+<label for="li-pass">Password</label>
+<input id="li-pass" name="password" type="password" autocomplete="current-password">
+<p class="hint">No account yet? <a href="/#signup">Sign up on the home page</a>.</p>
+<button type="submit">Log in</button>
+</form>"#
 }
 
 pub fn hello(name: &str) -> String {
@@ -40,9 +72,13 @@ pub fn hello(name: &str) -> String {
     layout(
         "Hello",
         &format!(
-            "<h1>Hello, {name}!</h1>\n<form method=\"get\" action=\"/hello\">\
-             <label>Name <input name=\"name\" maxlength=\"64\" required></label> \
-             <button>Greet</button></form>"
+            "<h1>Hello, {name}!</h1>\n\
+             <p class=\"lead\">The name came in the query string of a <code>GET</code> request.</p>\n\
+             <form method=\"get\" action=\"/hello\" class=\"card\">\
+             <label for=\"hello-name\">Name</label>\
+             <div class=\"row\"><input id=\"hello-name\" name=\"name\" maxlength=\"64\" required>\
+             <button type=\"submit\">Greet</button></div>\
+             <p class=\"hint\">Up to 64 characters; an empty name gives <code>400</code>.</p></form>"
         ),
     )
 }
@@ -52,10 +88,13 @@ pub fn user(username: &str, created_at: &str, admin: bool) -> String {
     layout(
         username,
         &format!(
-            "<h1>{name}</h1>\n<dl><dt>Signed up</dt><dd><time>{}</time></dd>\
-             <dt>Admin</dt><dd>{}</dd></dl>\n<p><a href=\"/#login\">Log in</a></p>",
-            escape(created_at),
-            if admin { "yes" } else { "no" }
+            "<h1>{name}</h1>\n<p class=\"lead\">A public user record: anyone may read it, \
+             as HTML here or as JSON with <code>Accept: application/json</code>.</p>\n\
+             <dl><dt>Signed up</dt><dd><time datetime=\"{created}\">{created}</time></dd>\
+             <dt>Admin</dt><dd>{}</dd></dl>\n\
+             <p><a href=\"/me\">Your account</a> · <a href=\"/#login\">Log in</a></p>",
+            if admin { "yes" } else { "no" },
+            created = escape(created_at),
         ),
     )
 }
@@ -63,29 +102,47 @@ pub fn user(username: &str, created_at: &str, admin: bool) -> String {
 pub fn me(username: &str, admin: bool) -> String {
     let name = escape(username);
     let admin_link = if admin {
-        "<p><a href=\"/admin\">Admin: list users</a></p>\n"
+        "<li><a href=\"/admin\">Admin: the list of users</a> (JSON)</li>"
     } else {
         ""
     };
     layout(
         "Your account",
         &format!(
-            "<h1>Signed in as {name}</h1>\n{admin_link}\
-             <form method=\"post\" action=\"/logout\"><button>Log out</button></form>"
+            "<h1>Signed in as {name}</h1>\n\
+             <p class=\"lead\">Your browser sends the <code>sitebench_session</code> cookie with \
+             every request; this page is personal, so it says <code>Cache-Control: \
+             no-store</code>.</p>\n\
+             <ul><li><a href=\"/users/{name}\">Your public record</a></li>{admin_link}</ul>\n\
+             <form method=\"post\" action=\"/logout\" class=\"card\">\
+             <h2>Log out <small><code>POST /logout</code></small></h2>\
+             <p class=\"hint\">Deletes the session on the server and clears the cookie.</p>\
+             <button type=\"submit\">Log out</button></form>"
         ),
     )
 }
 
-/// An error page; a form's broken rules (the problem's `errors`) are listed under the detail.
-pub fn error(status: u16, title: &str, detail: &str, errors: &[(&str, &str)]) -> String {
+/// What an error page needs besides status, title and detail: the problem's `errors`, and
+/// the headers that tell a browser user what to do next.
+#[derive(Debug, Default)]
+pub struct ErrorContext<'a> {
+    pub errors: Vec<(&'a str, &'a str)>,
+    /// `Retry-After`, in seconds (429, 503).
+    pub retry_after: Option<&'a str>,
+    /// `Allow` (405).
+    pub allow: Option<&'a str>,
+}
+
+/// An error page: the status, what it means, the form's broken rules, and what to do next.
+pub fn error(status: u16, title: &str, detail: &str, context: &ErrorContext<'_>) -> String {
     let mut body = format!(
-        "<h1>{status} {}</h1>\n<p>{}</p>",
+        "<h1><span class=\"status-code\">{status}</span> {}</h1>\n<p class=\"lead\">{}</p>",
         escape(title),
         escape(detail)
     );
-    if !errors.is_empty() {
-        body.push_str("\n<ul>");
-        for (field, message) in errors {
+    if !context.errors.is_empty() {
+        body.push_str("\n<ul class=\"errors\">");
+        for (field, message) in &context.errors {
             let _ = write!(
                 body,
                 "<li><b>{}</b>: {}</li>",
@@ -95,7 +152,125 @@ pub fn error(status: u16, title: &str, detail: &str, errors: &[(&str, &str)]) ->
         }
         body.push_str("</ul>");
     }
-    layout(title, &body)
+    let _ = write!(
+        body,
+        "\n<section class=\"next\" aria-labelledby=\"next\"><h2 id=\"next\">What now?</h2>\n{}\n</section>",
+        next_step(status, context)
+    );
+    let _ = write!(
+        body,
+        "\n<p class=\"hint\">{status} means: {} A client that asks for JSON gets this error \
+         as <code>application/problem+json</code> (RFC 9457). \
+         <a href=\"/status-codes/#code-{status}\">{status} in the list of status codes</a>.</p>",
+        escape(status_codes::meaning(status)),
+    );
+    layout(&format!("{status} {title}"), &body)
+}
+
+/// The way on from an error page, by status.
+fn next_step(status: u16, context: &ErrorContext<'_>) -> String {
+    let home =
+        "<p><a href=\"/\">Go to the home page</a>, which links to every page of the site.</p>";
+    match status {
+        401 => format!(
+            "<p>Log in, and your browser will send the session cookie from then on.</p>\n{}",
+            login_form()
+        ),
+        403 => "<p>Logging in again will not help unless you log in as an admin. \
+                <a href=\"/me\">See who you are signed in as</a>, or \
+                <a href=\"/#login\">log in as another user</a>.</p>"
+            .to_owned(),
+        404 => format!(
+            "<p>Check the address for typing mistakes.</p>\n{home}\n\
+             <p>Or read the <a href=\"/guide/\">GET vs POST guide</a>.</p>"
+        ),
+        405 => format!(
+            "<p>This path answers only {}. A link or the address bar sends <code>GET</code>; \
+             a form can send <code>POST</code>.</p>\n{home}",
+            context.allow.map_or_else(
+                || "other methods".to_owned(),
+                |allow| format!("<code>{}</code>", escape(allow))
+            )
+        ),
+        409 => "<p>That username belongs to someone else: \
+                <a href=\"/#signup\">sign up with another one</a>, or \
+                <a href=\"/#login\">log in</a> if it is yours.</p>"
+            .to_owned(),
+        400 | 413 | 415 | 422 => "<p>Go back, correct what is listed above, and send the form \
+                again; the forms are on <a href=\"/#forms\">the home page</a>.</p>"
+            .to_owned(),
+        418 => "<p>Ask for tea instead: <a href=\"/status-codes/\">the list of status codes</a> \
+                has codes that brew something.</p>"
+            .to_owned(),
+        429 | 503 => {
+            let wait = context.retry_after.map_or_else(
+                || "a little while".to_owned(),
+                |secs| match secs {
+                    "1" => "1 second".to_owned(),
+                    secs => format!("{} seconds", escape(secs)),
+                },
+            );
+            let then = if status == 429 {
+                "then <a href=\"/#login\">try to log in again</a>"
+            } else {
+                "then <a href=\"/\">try again</a>"
+            };
+            format!(
+                "<p>Wait <strong>{wait}</strong> (the <code>Retry-After</code> header says so), {then}.</p>"
+            )
+        }
+        500..=599 => {
+            format!("<p>The fault is the server's, not yours: try again in a moment.</p>\n{home}")
+        }
+        _ => home.to_owned(),
+    }
+}
+
+/// The status-code explorer: every code of the catalogue with its phrase and meaning, each a
+/// link to `/status/{code}` that `app.js` can also show as an exchange. Written to
+/// `static/status-codes/index.html` (a test keeps the file equal to this), so every backend
+/// serves it as a static file and `--static-dir` copies keep it.
+pub fn status_explorer() -> String {
+    let mut body = String::from(
+        "<h1>Status codes</h1>\n<p class=\"lead\">Every status code the site knows, with its \
+         reason phrase (RFC 9110, plus <code>418</code>) and what it means. Each one can be \
+         tried: <code>GET /status/{code}</code> answers with that code.</p>\n\
+         <p>The first digit is the class: 1xx informational (never a final answer, so \
+         <code>/status/1xx</code> gives <code>400</code>), 2xx success, 3xx go elsewhere, 4xx \
+         the client's mistake, 5xx the server's. <code>204</code>, <code>205</code> and \
+         <code>304</code> have no body.</p>\n",
+    );
+    let classes = [
+        (1, "1xx Informational"),
+        (2, "2xx Success"),
+        (3, "3xx Redirection"),
+        (4, "4xx Client error"),
+        (5, "5xx Server error"),
+    ];
+    for (class, heading) in classes {
+        let _ = write!(
+            body,
+            "<h2 id=\"class-{class}xx\">{heading}</h2>\n<div class=\"table-wrap\">\
+             <table class=\"codes-table\"><thead><tr><th scope=\"col\">Code</th>\
+             <th scope=\"col\">Phrase</th><th scope=\"col\">Meaning</th></tr></thead><tbody>\n"
+        );
+        for code in status_codes::named_codes().filter(|code| code / 100 == class) {
+            let phrase = status_codes::reason_phrase(code).unwrap_or_default();
+            let _ = writeln!(
+                body,
+                "<tr id=\"code-{code}\"><td><a href=\"/status/{code}\" data-inspect>{code}</a></td>\
+                 <td>{}</td><td>{}</td></tr>",
+                escape(phrase),
+                escape(status_codes::meaning(code)),
+            );
+        }
+        body.push_str("</tbody></table></div>\n");
+    }
+    body.push_str(
+        "<p>Try a code the table does not name, such as <a href=\"/status/299\">299</a>: its \
+         title is <code>Status 299</code> and its status line has an empty reason phrase.</p>",
+    );
+    layout("Status codes", &body)
 }
 
 #[cfg(test)]
@@ -113,15 +288,89 @@ mod tests {
     #[test]
     fn pages_escape_what_they_insert() {
         assert!(hello("<b>").contains("Hello, &lt;b&gt;!"));
-        let page = error(404, "Not <Found>", "a & b", &[]);
-        assert!(page.contains("404 Not &lt;Found&gt;") && page.contains("a &amp; b"));
-        assert!(!page.contains("<ul>"));
-        let page = error(
-            422,
-            "Unprocessable Content",
-            "see errors",
-            &[("username", "must be <3")],
-        );
+        let page = error(404, "Not <Found>", "a & b", &ErrorContext::default());
+        assert!(page.contains("Not &lt;Found&gt;") && page.contains("a &amp; b"));
+        assert!(!page.contains("<ul class=\"errors\">"));
+        let context = ErrorContext {
+            errors: vec![("username", "must be <3")],
+            ..ErrorContext::default()
+        };
+        let page = error(422, "Unprocessable Content", "see errors", &context);
         assert!(page.contains("<li><b>username</b>: must be &lt;3</li>"));
+        assert!(user("<x>", "2026", false).contains("<h1>&lt;x&gt;</h1>"));
+    }
+
+    #[test]
+    fn error_pages_say_what_to_do_next() {
+        let page = |status, context: &ErrorContext<'_>| error(status, "T", "D", context);
+        let unauthorized = page(401, &ErrorContext::default());
+        assert!(unauthorized.contains("<form method=\"post\" action=\"/login\""));
+        assert!(
+            page(404, &ErrorContext::default()).contains("<a href=\"/\">Go to the home page</a>")
+        );
+        let throttled = page(
+            429,
+            &ErrorContext {
+                retry_after: Some("42"),
+                ..ErrorContext::default()
+            },
+        );
+        assert!(throttled.contains("Wait <strong>42 seconds</strong>"));
+        let not_allowed = page(
+            405,
+            &ErrorContext {
+                allow: Some("GET, HEAD"),
+                ..ErrorContext::default()
+            },
+        );
+        assert!(not_allowed.contains("only <code>GET, HEAD</code>"));
+        assert!(unauthorized.contains("href=\"/status-codes/#code-401\""));
+    }
+
+    #[test]
+    fn every_page_has_the_site_header_and_footer() {
+        for page in [
+            hello("x"),
+            me("x", true),
+            user("x", "t", false),
+            status_explorer(),
+        ] {
+            assert!(page.contains(HEADER) && page.contains(FOOTER));
+            assert!(page.contains("<main id=\"main\">"));
+        }
+    }
+
+    /// The static pages carry the same header and footer as the rendered ones: one site look.
+    #[test]
+    fn static_pages_share_the_header_and_footer() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+        for page in ["index.html", "guide/index.html"] {
+            let text = std::fs::read_to_string(root.join(page)).expect("a static page");
+            assert!(text.contains(HEADER), "{page} lacks pages::HEADER");
+            assert!(text.contains(FOOTER), "{page} lacks pages::FOOTER");
+        }
+    }
+
+    /// `static/status-codes/index.html` is `status_explorer()`, written out. After a change of
+    /// the catalogue or of this module, `SITEBENCH_WRITE_PAGES=1 cargo test -p site-core
+    /// status_explorer_file` writes it again.
+    #[test]
+    fn status_explorer_file_is_up_to_date() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static/status-codes/index.html");
+        let page = status_explorer();
+        if std::env::var_os("SITEBENCH_WRITE_PAGES").is_some() {
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(&path, &page).expect("write the explorer");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == page,
+            "{} is out of date: run SITEBENCH_WRITE_PAGES=1 cargo test -p site-core status_explorer_file",
+            path.display()
+        );
+        for code in status_codes::named_codes() {
+            assert!(page.contains(&format!("id=\"code-{code}\"")), "{code}");
+        }
     }
 }

@@ -65,19 +65,21 @@ impl Problem {
     pub fn render(self, request: &HeaderMap) -> Reply {
         let status = self.status();
         let mut reply = if prefers_html(request) {
+            let header = |name: HeaderName| {
+                self.headers
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .and_then(|(_, value)| value.to_str().ok())
+            };
+            let context = pages::ErrorContext {
+                errors: self.errors.iter().map(|e| (e.field, e.message)).collect(),
+                retry_after: header(http::header::RETRY_AFTER),
+                allow: header(http::header::ALLOW),
+            };
             reply::with_body(
                 status,
                 reply::TEXT_HTML,
-                pages::error(
-                    self.status,
-                    &self.title,
-                    &self.detail,
-                    &self
-                        .errors
-                        .iter()
-                        .map(|e| (e.field, e.message))
-                        .collect::<Vec<_>>(),
-                ),
+                pages::error(self.status, &self.title, &self.detail, &context),
             )
         } else {
             let body = serde_json::to_vec(&self).unwrap_or_default();

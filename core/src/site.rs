@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::header::HeaderValue;
+use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use serde::Serialize;
 
@@ -322,7 +322,7 @@ impl Site {
         reply::personal(outcome)
     }
 
-    /// `GET /admin`: JSON only; personal whatever the outcome.
+    /// `GET /admin`: JSON only (SITE.md 8); personal whatever the outcome.
     pub async fn admin(&self, request: &HeaderMap) -> Reply {
         let outcome = answer_later(request, async {
             let username = self.session_user(request).await?;
@@ -351,9 +351,18 @@ impl Site {
                 StatusRequest::Informational(_) => return Err(SiteError::InformationalStatus),
                 StatusRequest::Invalid => return Err(SiteError::InvalidStatus),
             };
+            let header = status_headers(status);
+            if status.as_u16() >= 400 {
+                // Through the problem, so that an HTML error page can say when to retry.
+                let mut problem = crate::problem::Problem::new(status);
+                if let Some((name, value)) = header {
+                    problem = problem.header(name, value);
+                }
+                return Ok(problem.render(request));
+            }
             let mut response = if status_codes::has_no_body(status) {
                 reply::empty(status)
-            } else if status.as_u16() < 400 {
+            } else {
                 let title = status_codes::title(status);
                 reply::json(
                     status,
@@ -362,19 +371,18 @@ impl Site {
                         title,
                     },
                 )
-            } else {
-                crate::problem::Problem::new(status).render(request)
             };
-            add_status_headers(status, response.headers_mut());
+            if let Some((name, value)) = header {
+                response.headers_mut().insert(name, value);
+            }
             Ok(response)
         })
     }
 
     /// `GET /teapot`
     pub fn teapot(&self, request: &HeaderMap) -> Reply {
-        crate::problem::Problem::new(StatusCode::IM_A_TEAPOT)
-            .detail("This server is a teapot; it cannot brew coffee.")
-            .render(request)
+        // The catalogue's own sentence, so `/teapot` and `/status/418` say the same thing.
+        crate::problem::Problem::new(StatusCode::IM_A_TEAPOT).render(request)
     }
 
     /// `GET /plaintext` (as TechEmpower's plaintext test).
@@ -549,26 +557,19 @@ async fn answer_later(
     answer(request, || outcome)
 }
 
-fn add_status_headers(status: StatusCode, headers: &mut HeaderMap) {
+/// The headers `GET /status/{code}` adds for its code (SITE.md 4.3).
+fn status_headers(status: StatusCode) -> Option<(HeaderName, HeaderValue)> {
     use http::header::{ALLOW, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
-    match status.as_u16() {
-        301 | 302 | 303 | 307 | 308 => {
-            headers.insert(LOCATION, HeaderValue::from_static("/"));
-        }
-        401 => {
-            headers.insert(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static(crate::errors::WWW_AUTHENTICATE_VALUE),
-            );
-        }
-        405 => {
-            headers.insert(ALLOW, Allow::GetHead.header_value());
-        }
-        429 | 503 => {
-            headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        _ => {}
-    }
+    Some(match status.as_u16() {
+        301 | 302 | 303 | 307 | 308 => (LOCATION, HeaderValue::from_static("/")),
+        401 => (
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static(crate::errors::WWW_AUTHENTICATE_VALUE),
+        ),
+        405 => (ALLOW, Allow::GetHead.header_value()),
+        429 | 503 => (RETRY_AFTER, HeaderValue::from_static("1")),
+        _ => return None,
+    })
 }
 
 fn see_other(location: HeaderValue) -> Reply {

@@ -148,6 +148,43 @@ fn specific_explanation(code: u16) -> Option<&'static str> {
     })
 }
 
+/// One sentence saying what `code` means, for every code the table names: the
+/// [`explanation`] of an error code, and for 1xx to 3xx what the client should do next. The
+/// status-code explorer (`/status-codes/`) lists these; error pages and `/status/{code}` say
+/// the same words, so each code has one wording on the site.
+pub fn meaning(code: u16) -> &'static str {
+    match code {
+        100 => "The server has the request's headers; the client may send the body.",
+        101 => "The server switches to the protocol the client asked for in Upgrade.",
+        102 => "The server has accepted the request and is still working on it.",
+        103 => "Headers the final response will probably carry, sent early for preloading.",
+        200 => "The request succeeded; the body is what was asked for.",
+        201 => "The request created a new resource; Location says where it is.",
+        202 => "The request was accepted for processing, which has not finished.",
+        203 => "The body comes from a transforming proxy, not the origin server.",
+        204 => "The request succeeded and there is no body to send.",
+        205 => "The request succeeded; the client should reset the form it sent.",
+        206 => "The body holds only the ranges the client asked for.",
+        207 => "The body holds a status for each of several resources (WebDAV).",
+        208 => "These members were already listed earlier in this reply (WebDAV).",
+        226 => "The body is the result of instance manipulations on the resource.",
+        300 => "The resource has several representations; the client should pick one.",
+        301 => "The resource has moved for good to the URL in Location.",
+        302 => "The resource is for now at the URL in Location.",
+        303 => "The answer is at another URL, in Location, to get with GET.",
+        304 => "The client's cached copy is still good; no body is sent.",
+        305 => "Deprecated: the resource was to be reached through a proxy.",
+        307 => "The resource is for now at the URL in Location; repeat the same method there.",
+        308 => "The resource has moved for good to Location; repeat the same method there.",
+        _ => explanation(code),
+    }
+}
+
+/// Every code the table names, in order: what the status-code explorer lists.
+pub fn named_codes() -> impl Iterator<Item = u16> {
+    (100..=599).filter(|&code| reason_phrase(code).is_some())
+}
+
 /// What `GET /status/{code}` should answer, decided from the raw path segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusRequest {
@@ -231,6 +268,21 @@ mod tests {
             assert!(sentence.ends_with('.'), "{code}");
         }
         assert_ne!(explanation(404), explanation(405));
+    }
+
+    #[test]
+    fn every_named_code_has_its_own_meaning() {
+        let codes: Vec<u16> = named_codes().collect();
+        assert_eq!(codes.first(), Some(&100));
+        assert_eq!(codes.last(), Some(&511));
+        for (i, &code) in codes.iter().enumerate() {
+            let sentence = meaning(code);
+            assert!(sentence.ends_with('.'), "{code}: {sentence:?}");
+            if let Some(&other) = codes[..i].iter().find(|&&c| meaning(c) == sentence) {
+                panic!("{other} and {code} share the meaning {sentence:?}");
+            }
+        }
+        assert_eq!(meaning(418), explanation(418));
     }
 
     impl StatusRequest {

@@ -147,6 +147,19 @@ impl Target {
     }
 }
 
+/// A server of `backend` on a fresh database of its own, with `admins`: its base URL. It runs
+/// until the process ends (the browser suite's, which must not share throttles or users).
+pub(crate) fn start_fresh(backend: &Backend, admins: &[&str]) -> String {
+    let temp = tempfile::Builder::new()
+        .prefix("sitebench-browser-")
+        .tempdir()
+        .expect("cannot create a temporary directory");
+    let temp: &'static tempfile::TempDir = Box::leak(Box::new(temp));
+    let mut config = Config::for_tests(temp.path().join("site.db"));
+    config.admin = admins.iter().map(|name| (*name).to_owned()).collect();
+    start(backend, config)
+}
+
 fn start(backend: &Backend, config: Config) -> String {
     let site = Site::open(config, backend.name)
         .unwrap_or_else(|e| panic!("conformance: cannot open the site: {e}"));

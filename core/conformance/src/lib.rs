@@ -25,6 +25,7 @@
 
 #[macro_use]
 mod fail;
+pub mod browser;
 mod checks;
 mod client;
 mod expect;

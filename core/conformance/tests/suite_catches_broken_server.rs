@@ -1,5 +1,5 @@
-//! The conformance suite can fail: a tiny hyper server answers `/plaintext`, `/healthz` and
-//! `/teapot` per SITE.md, and with one rule broken at a time the checks of that rule fail
+//! The conformance suite can fail: a tiny hyper server answers `/plaintext`, `/healthz`,
+//! `/teapot` and `/status/418` per SITE.md, and with one rule broken at a time the checks of that rule fail
 //! while the others still pass. Checks needing what this target lacks are skipped.
 
 use std::convert::Infallible;
@@ -22,6 +22,7 @@ enum Broken {
     NoServerHeader,
     PlaintextWithoutCharset,
     ProblemMembersReordered,
+    TeapotWordedTwoWays,
 }
 
 fn respond(broken: Broken, path: &str) -> Response<Full<Bytes>> {
@@ -45,13 +46,18 @@ fn respond(broken: Broken, path: &str) -> Response<Full<Bytes>> {
         "/teapot" if broken == Broken::TeapotAnswers200 => {
             (200, "text/plain; charset=utf-8", "I'm a teapot".to_owned())
         }
-        "/teapot" => (
+        "/status/418" if broken == Broken::TeapotWordedTwoWays => (
+            418,
+            "application/problem+json",
+            problem(418, "I'm a teapot", "Short and stout."),
+        ),
+        "/teapot" | "/status/418" => (
             418,
             "application/problem+json",
             problem(
                 418,
                 "I'm a teapot",
-                "This server is a teapot and cannot brew coffee.",
+                "The server is a teapot and refuses to brew coffee.",
             ),
         ),
         _ => (
@@ -142,6 +148,13 @@ fn a_teapot_answering_200_fails_only_the_teapot_check() {
     assert_fail("teapot_418", &target, "expected status 418");
     assert_pass("plaintext_exact", &target);
     assert_pass("healthz_ok", &target);
+}
+
+#[test]
+fn a_code_explained_two_ways_fails_the_teapot_check() {
+    let target = target(Broken::TeapotWordedTwoWays);
+    assert_fail("teapot_418", &target, "one wording per code");
+    assert_pass("plaintext_exact", &target);
 }
 
 #[test]

@@ -80,6 +80,7 @@ pub(crate) async fn root_files_exist(cx: &Ctx) -> CheckResult {
         ("/favicon.svg", "image/svg+xml"),
         ("/guide/index.html", HTML),
         ("/guide/", HTML),
+        ("/status-codes/", HTML),
     ];
     for (path, content_type) in cases {
         let resp = cx.get(path).await?;

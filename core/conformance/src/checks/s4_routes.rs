@@ -461,10 +461,22 @@ pub(crate) async fn admin_answers_json_even_for_html(cx: &Ctx) -> CheckResult {
     Ok(())
 }
 
+/// One wording per code: `/teapot` explains 418 in the words `/status/418` uses.
 pub(crate) async fn teapot_418(cx: &Ctx) -> CheckResult {
-    cx.get("/teapot")
+    let teapot = cx
+        .get("/teapot")
         .await?
         .problem(418, Some("I'm a teapot"))?;
+    let status = cx
+        .get("/status/418")
+        .await?
+        .problem(418, Some("I'm a teapot"))?;
+    ensure!(
+        teapot.detail == status.detail,
+        "GET /teapot explains 418 as {:?} but GET /status/418 as {:?}: one wording per code",
+        teapot.detail,
+        status.detail
+    );
     Ok(())
 }
 

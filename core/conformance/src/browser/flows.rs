@@ -1,0 +1,461 @@
+//! The browser flows: what a student does on the site, each step checked on the page the
+//! browser shows (its address, its heading, its text), not on the HTTP underneath.
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+use site_core::status_codes;
+
+use super::Flow;
+use super::webdriver::Result;
+
+const PASSWORD: &str = "browser-password-1";
+
+impl Flow<'_> {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.env.base_url)
+    }
+
+    async fn goto(&self, path: &str) -> Result<()> {
+        self.browser.goto(&self.url(path)).await
+    }
+
+    /// Expects the browser at `path` (after redirects).
+    async fn expect_at(&self, path: &str) -> Result<()> {
+        let url = self.browser.current_url().await?;
+        ensure_that(url == self.url(path), || {
+            format!("expected to be at {path}, the browser is at {url}")
+        })
+    }
+
+    async fn h1(&self) -> Result<String> {
+        self.browser.text("h1").await
+    }
+
+    /// The home page's login form, submitted.
+    async fn log_in_with_form(&self, username: &str, password: &str) -> Result<()> {
+        self.goto("/").await?;
+        self.browser.fill("#li-user", username).await?;
+        self.browser.fill("#li-pass", password).await?;
+        self.browser.follow("#login button[type=submit]").await
+    }
+
+    /// Signs `username` up over plain HTTP (the flows that are not about signing up).
+    async fn sign_up_over_http(&self, username: &str) -> Result<()> {
+        let response = reqwest::Client::new()
+            .post(self.url("/users"))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(serde_json::json!({ "username": username, "password": PASSWORD }).to_string())
+            .send()
+            .await
+            .map_err(|e| format!("sign-up of {username}: {e}"))?;
+        ensure_that(response.status() == 201, || {
+            format!("sign-up of {username}: {}", response.status())
+        })
+    }
+
+    /// JavaScript is on exactly when the flow asked for it: app.js adds the inspector's
+    /// buttons to the home page's forms.
+    async fn expect_javascript_as_asked(&self) -> Result<()> {
+        let buttons = self.browser.find_all("button.inspect").await?.len();
+        ensure_that((buttons > 0) == self.javascript, || {
+            format!(
+                "JavaScript should be {}, yet app.js added {buttons} inspector buttons",
+                if self.javascript { "on" } else { "off" }
+            )
+        })
+    }
+
+    /// The page at the current viewport: no sideways scrolling, a screenshot, and axe-core
+    /// (with JavaScript on).
+    async fn audit(&self, name: &str, width: u32) -> Result<()> {
+        let fit = self
+            .browser
+            .script("return [document.documentElement.scrollWidth, window.innerWidth];")
+            .await?;
+        let (scroll, inner) = (fit[0].as_u64().unwrap_or(0), fit[1].as_u64().unwrap_or(0));
+        let mode = if self.javascript { "" } else { "-no-js" };
+        let shot = self.env.shots.join(format!("{name}-{width}{mode}.png"));
+        self.browser.screenshot(&shot).await?;
+        ensure_that(inner == u64::from(width) && scroll <= inner, || {
+            format!(
+                "{name} at {width} px scrolls sideways: scrollWidth {scroll} > innerWidth {inner} (see {})",
+                shot.display()
+            )
+        })?;
+        // axe-core is a script that needs timers, which Chromium does not run for a page whose
+        // scripts are switched off; the markup is the same, bar what app.js adds.
+        if self.javascript {
+            self.axe(name, width).await?;
+        }
+        Ok(())
+    }
+
+    /// axe-core's WCAG 2.0, 2.1 and 2.2 A and AA rules on the page as it is now.
+    async fn axe(&self, name: &str, width: u32) -> Result<()> {
+        let loaded = self
+            .browser
+            .script(&format!("{}\n;return typeof axe;", self.env.axe))
+            .await?;
+        ensure_that(loaded == "object", || {
+            format!("axe-core did not load: typeof axe is {loaded}")
+        })?;
+        let violations = self
+            .browser
+            .script_async(
+                "var done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values:
+                     ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] },
+                     resultTypes: ['violations'] })
+                   .then(function (r) { done(r.violations.map(function (v) {
+                     return v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(function (n) {
+                       return n.target.join(' ');
+                     }).join(', ');
+                   })); })
+                   .catch(function (e) { done(['axe failed: ' + e]); });",
+            )
+            .await?;
+        let violations: Vec<&str> = violations
+            .as_array()
+            .map(|all| all.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        ensure_that(violations.is_empty(), || {
+            format!(
+                "axe-core on {name} at {width} px: {}",
+                violations.join("; ")
+            )
+        })
+    }
+}
+
+fn ensure_that(ok: bool, why: impl FnOnce() -> String) -> Result<()> {
+    if ok { Ok(()) } else { Err(why()) }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{:08x}", rand::random::<u32>())
+}
+
+/// Sign up, log in, `/me`, log out, the 401 page, and logging in again from that page.
+pub(super) fn account<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
+    Box::pin(async move {
+        let name = unique("br");
+        f.goto("/").await?;
+        f.expect_javascript_as_asked().await?;
+        f.browser.fill("#su-user", &name).await?;
+        f.browser.fill("#su-pass", PASSWORD).await?;
+        f.browser.follow("#signup button[type=submit]").await?;
+        f.expect_at(&format!("/users/{name}")).await?;
+        ensure_that(f.h1().await? == name, || {
+            format!("the user page's heading is not {name}")
+        })?;
+
+        f.log_in_with_form(&name, PASSWORD).await?;
+        f.expect_at("/me").await?;
+        let heading = f.h1().await?;
+        ensure_that(heading == format!("Signed in as {name}"), || {
+            format!("/me after logging in says {heading:?}")
+        })?;
+
+        f.browser
+            .follow("main form[action='/logout'] button[type=submit]")
+            .await?;
+        f.expect_at("/").await?;
+        f.goto("/me").await?;
+        let heading = f.h1().await?;
+        ensure_that(heading == "401 Unauthorized", || {
+            format!("/me after logging out: heading {heading:?}, not the 401 page")
+        })?;
+        let next = f.browser.text(".next").await?;
+        ensure_that(next.contains("Log in"), || {
+            format!("the 401 page offers no login: {next:?}")
+        })?;
+
+        // The 401 page's own form logs in, and leads to /me.
+        f.browser.fill(".next #li-user", &name).await?;
+        f.browser.fill(".next #li-pass", PASSWORD).await?;
+        f.browser.follow(".next button[type=submit]").await?;
+        f.expect_at("/me").await?;
+        let heading = f.h1().await?;
+        ensure_that(heading == format!("Signed in as {name}"), || {
+            format!("logging in from the 401 page led to {heading:?}")
+        })
+    })
+}
+
+/// A wrong password: the 401 problem as a page, with the problem's title and detail.
+pub(super) fn wrong_password<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
+    Box::pin(async move {
+        let name = unique("bw");
+        f.sign_up_over_http(&name).await?;
+        f.log_in_with_form(&name, "not-the-password").await?;
+        f.expect_at("/login").await?;
+        let heading = f.h1().await?;
+        ensure_that(heading == "401 Unauthorized", || {
+            format!("heading {heading:?}")
+        })?;
+        let lead = f.browser.text("main .lead").await?;
+        ensure_that(lead == "The username or password is wrong.", || {
+            format!("the 401 page's detail is {lead:?}")
+        })?;
+        f.browser
+            .find(".next form[action='/login']")
+            .await
+            .map(drop)
+    })
+}
+
+/// Five failed logins, then the sixth gets the 429 page saying how long to wait.
+pub(super) fn throttled<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
+    Box::pin(async move {
+        let name = unique("bt");
+        f.sign_up_over_http(&name).await?;
+        for attempt in 1..=5 {
+            f.log_in_with_form(&name, "not-the-password").await?;
+            let heading = f.h1().await?;
+            ensure_that(heading == "401 Unauthorized", || {
+                format!("failed login {attempt}: heading {heading:?}")
+            })?;
+        }
+        f.log_in_with_form(&name, PASSWORD).await?;
+        let heading = f.h1().await?;
+        ensure_that(heading == "429 Too Many Requests", || {
+            format!("the sixth login (right password) gave {heading:?}, not the 429 page")
+        })?;
+        let next = f.browser.text(".next").await?;
+        ensure_that(next.contains("Wait ") && next.contains(" seconds"), || {
+            format!("the 429 page does not say how long to wait: {next:?}")
+        })
+    })
+}
+
+/// The explorer lists every code of the core's table with its phrase and meaning, and each
+/// code can be tried: followed as a link, and (with JavaScript) shown in the inspector.
+pub(super) fn status_explorer<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
+    Box::pin(async move {
+        f.goto("/status-codes/").await?;
+        let rows = f
+            .browser
+            .script(
+                "return Array.prototype.map.call(document.querySelectorAll('tr[id^=code-]'), \
+                 function (tr) { return [tr.id, tr.cells[1].textContent, tr.cells[2].textContent, \
+                 tr.querySelector('a').getAttribute('href')]; });",
+            )
+            .await?;
+        let rows = rows.as_array().cloned().unwrap_or_default();
+        let codes: Vec<u16> = status_codes::named_codes().collect();
+        ensure_that(rows.len() == codes.len(), || {
+            format!(
+                "the explorer lists {} codes; the table has {}",
+                rows.len(),
+                codes.len()
+            )
+        })?;
+        for (row, code) in rows.iter().zip(&codes) {
+            let expected = [
+                format!("code-{code}"),
+                status_codes::reason_phrase(*code)
+                    .unwrap_or_default()
+                    .to_owned(),
+                status_codes::meaning(*code).to_owned(),
+                format!("/status/{code}"),
+            ];
+            ensure_that(
+                row.as_array()
+                    .is_some_and(|cells| cells.iter().zip(&expected).all(|(a, b)| a == b.as_str())),
+                || format!("explorer row {row} should be {expected:?}"),
+            )?;
+        }
+        if f.javascript {
+            f.browser.click("#code-418 button.inspect").await?;
+            f.browser
+                .wait_for_text("#inspector .exchange", "HTTP/1.1 418 I'm a teapot")
+                .await?;
+            f.browser
+                .screenshot(&f.env.shots.join("status-codes-inspected-1280.png"))
+                .await?;
+        }
+        f.browser.follow("#code-404 a").await?;
+        f.expect_at("/status/404").await?;
+        let heading = f.h1().await?;
+        ensure_that(heading == "404 Not Found", || {
+            format!("/status/404 heading {heading:?}")
+        })?;
+        let lead = f.browser.text("main .lead").await?;
+        ensure_that(lead == status_codes::meaning(404), || {
+            format!(
+                "/status/404 explains 404 as {lead:?}, the explorer as {:?}",
+                status_codes::meaning(404)
+            )
+        })?;
+        f.goto("/teapot").await?;
+        let lead = f.browser.text("main .lead").await?;
+        ensure_that(lead == status_codes::meaning(418), || {
+            format!(
+                "/teapot explains 418 as {lead:?}, the explorer as {:?}",
+                status_codes::meaning(418)
+            )
+        })?;
+        if f.javascript {
+            // The home page's form builds /status/{code}, which a plain GET form cannot.
+            f.goto("/").await?;
+            f.browser.fill("#status-code", "503").await?;
+            f.browser.follow("#status-form button[type=submit]").await?;
+            let heading = f.h1().await?;
+            ensure_that(heading == "503 Service Unavailable", || {
+                format!("the status form led to {heading:?}")
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// The inspector on the home page's login form: the request, the redirect the browser
+/// followed, the response with its headers and pretty JSON, and the curl command.
+pub(super) fn inspector<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
+    Box::pin(async move {
+        let name = unique("bi");
+        f.sign_up_over_http(&name).await?;
+        f.goto("/").await?;
+        f.browser.fill("#li-user", &name).await?;
+        f.browser.fill("#li-pass", PASSWORD).await?;
+        f.browser.click("#login button.inspect").await?;
+        let shown = f
+            .browser
+            .wait_for_text("#inspector .exchange", "HTTP/1.1 200 OK")
+            .await?;
+        f.expect_at("/").await?;
+        let origin = &f.env.base_url;
+        for wanted in [
+            "POST /login HTTP/1.1".to_owned(),
+            "Content-Type: application/x-www-form-urlencoded".to_owned(),
+            format!("username={name}&password={PASSWORD}"),
+            "303 See Other".to_owned(),
+            "Response to GET /me".to_owned(),
+            "cache-control: no-store".to_owned(),
+            format!("\"username\": \"{name}\""),
+            format!(
+                "curl -i -b jar -c jar -H 'Content-Type: application/x-www-form-urlencoded' \
+                 -H 'Accept: application/json' --data-raw 'username={name}&password={PASSWORD}' '{origin}/login'"
+            ),
+        ] {
+            ensure_that(shown.contains(&wanted), || {
+                format!("the inspector does not show {wanted:?}; it shows:\n{shown}")
+            })?;
+        }
+        let timing = f.browser.text("#inspector .exchange").await?;
+        ensure_that(timing.contains(" ms"), || {
+            "the inspector shows no timing".to_owned()
+        })?;
+        f.browser
+            .screenshot(&f.env.shots.join("inspector-after-login-1280.png"))
+            .await?;
+        f.axe("the home page with the inspector open", 1280).await?;
+        // The login the inspector sent is real: the browser now has the session.
+        f.goto("/me").await?;
+        let heading = f.h1().await?;
+        ensure_that(heading == format!("Signed in as {name}"), || {
+            format!("/me after the inspected login says {heading:?}")
+        })
+    })
+}
+
+/// Every page, at 390 and 1280 px: fits, screenshot, axe-core (with JavaScript on). Error pages are reached as a
+/// browser reaches them; curl examples name the page's own origin when JavaScript runs.
+pub(super) fn every_page<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
+    Box::pin(async move {
+        let name = unique("bp");
+        f.sign_up_over_http(&name).await?;
+        let user = format!("/users/{name}");
+        let pages: [(&str, &str); 11] = [
+            ("home", "/"),
+            ("guide", "/guide/"),
+            ("status-codes", "/status-codes/"),
+            ("hello", "/hello?name=Ada"),
+            ("user", &user),
+            ("400", "/hello?name="),
+            ("404", "/no-such-page"),
+            ("418", "/teapot"),
+            ("429", "/status/429"),
+            ("500", "/status/500"),
+            ("401", "/me"),
+        ];
+        for width in [390, 1280] {
+            f.browser
+                .viewport(width, if width < 600 { 844 } else { 900 })
+                .await?;
+            for (page, path) in pages {
+                f.goto(path).await?;
+                f.audit(page, width).await?;
+            }
+            // Signed in: /me, and /admin as a non-admin (403).
+            f.log_in_with_form(&name, PASSWORD).await?;
+            f.expect_at("/me").await?;
+            f.audit("me", width).await?;
+            f.goto("/admin").await?;
+            f.audit("403", width).await?;
+            // A form with broken rules: the 422 page lists them.
+            f.goto("/").await?;
+            f.browser.fill("#su-user", "x").await?;
+            f.browser.fill("#su-pass", "y").await?;
+            f.browser.follow("#signup button[type=submit]").await?;
+            let errors = f.browser.find_all("main ul.errors li").await?.len();
+            ensure_that(errors >= 2, || {
+                format!("the 422 page lists {errors} broken rules")
+            })?;
+            f.audit("422", width).await?;
+            f.goto("/").await?;
+            f.browser
+                .follow("main form[action='/logout'] button[type=submit]")
+                .await?;
+        }
+        f.goto("/guide/").await?;
+        let examples = f.browser.text("main").await?;
+        let origin_shown = examples.contains(&format!("curl -I {}/style.css", f.env.base_url));
+        ensure_that(origin_shown == f.javascript, || {
+            format!(
+                "the guide's curl examples should name {} {}",
+                f.env.base_url,
+                if f.javascript {
+                    "(app.js rewrites them)"
+                } else {
+                    "only with JavaScript"
+                }
+            )
+        })?;
+        let footer = f.browser.text("footer").await?;
+        let named = footer.contains(&format!("served by sitebench-{}", f.env.backend));
+        ensure_that(named == f.javascript, || {
+            format!("the footer says {footer:?}")
+        })?;
+        Ok(())
+    })
+}
+
+/// The audit itself can fail: a page spoiled on purpose (an image without a text
+/// alternative, an unlabelled field, a box wider than the phone) must fail both checks.
+pub(super) fn audit_catches_a_spoiled_page<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
+    Box::pin(async move {
+        f.browser.viewport(390, 844).await?;
+        f.goto("/guide/").await?;
+        f.browser
+            .script(
+                "var main = document.querySelector('main');
+                 main.insertAdjacentHTML('afterbegin',
+                   '<img src=\"/favicon.svg\"><input type=\"text\"><div style=\"width:900px\">wide</div>');
+                 return true;",
+            )
+            .await?;
+        let Err(why) = f.audit("spoiled-guide", 390).await else {
+            return Err("a 900 px wide box at 390 px passed the fit check".into());
+        };
+        ensure_that(why.contains("scrolls sideways"), || {
+            format!("the fit check said {why:?}")
+        })?;
+        let Err(why) = f.axe("the spoiled guide", 390).await else {
+            return Err("axe-core found nothing wrong with an image without alt text".into());
+        };
+        ensure_that(why.contains("image-alt") && why.contains("label"), || {
+            format!("axe-core should name image-alt and label, it said {why:?}")
+        })
+    })
+}
