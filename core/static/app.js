@@ -234,7 +234,7 @@
     selection.addRange(range);
   }
 
-  // Every form, and every link marked data-inspect, gets a "Send and inspect" button.
+  // Every form, every link marked data-inspect and every "Try it" link gets an inspect button.
   function enableInspector() {
     if (!window.fetch || !window.URLSearchParams) return;
     Array.prototype.forEach.call(document.querySelectorAll('main form'), function (form) {
@@ -244,7 +244,7 @@
       button.addEventListener('click', function () { showExchange(form); });
       submit.insertAdjacentElement('afterend', button);
     });
-    Array.prototype.forEach.call(document.querySelectorAll('a[data-inspect]'), function (link) {
+    Array.prototype.forEach.call(document.querySelectorAll('a[data-inspect], .try a[href^="/"]'), function (link) {
       var path = new URL(link.href).pathname;
       var button = el('button', { type: 'button', class: 'secondary inspect small', 'aria-label': 'Inspect GET ' + path }, 'inspect');
       button.addEventListener('click', function () { showExchange(link); });

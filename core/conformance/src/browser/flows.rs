@@ -6,7 +6,7 @@ use serde_json::Value;
 use site_core::status_codes;
 
 use super::Flow;
-use super::webdriver::Result;
+use super::webdriver::{ENTER, Result, TAB};
 
 const PASSWORD: &str = "browser-password-1";
 
@@ -65,6 +65,27 @@ impl Flow<'_> {
         })
     }
 
+    /// Everything the page loads comes from its own origin: no fonts, scripts, styles or
+    /// images from elsewhere (the site works offline, and tells no third party who reads it).
+    async fn expect_no_outside_resources(&self, name: &str) -> Result<()> {
+        let outside = self
+            .browser
+            .script(
+                "var here = location.origin;
+                 var loaded = performance.getEntriesByType('resource').map(function (e) { return e.name; });
+                 var declared = Array.prototype.map.call(
+                   document.querySelectorAll('script[src], link[href], img[src], iframe[src], source[src]'),
+                   function (e) { return e.src || e.href; });
+                 return loaded.concat(declared).filter(function (url) {
+                   return url.indexOf(here + '/') !== 0;
+                 });",
+            )
+            .await?;
+        ensure_that(outside.as_array().is_some_and(Vec::is_empty), || {
+            format!("{name} loads from outside its origin: {outside}")
+        })
+    }
+
     /// The page at the current viewport: no sideways scrolling, a screenshot, and axe-core
     /// (with JavaScript on).
     async fn audit(&self, name: &str, width: u32) -> Result<()> {
@@ -73,6 +94,7 @@ impl Flow<'_> {
             .script("return [document.documentElement.scrollWidth, window.innerWidth];")
             .await?;
         let (scroll, inner) = (fit[0].as_u64().unwrap_or(0), fit[1].as_u64().unwrap_or(0));
+        self.expect_no_outside_resources(name).await?;
         let mode = if self.javascript { "" } else { "-no-js" };
         let shot = self.env.shots.join(format!("{name}-{width}{mode}.png"));
         self.browser.screenshot(&shot).await?;
@@ -432,7 +454,8 @@ pub(super) fn every_page<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
 }
 
 /// The audit itself can fail: a page spoiled on purpose (an image without a text
-/// alternative, an unlabelled field, a box wider than the phone) must fail both checks.
+/// alternative, an unlabelled field, a box wider than the phone, a stylesheet from another
+/// origin) must fail each check.
 pub(super) fn audit_catches_a_spoiled_page<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
     Box::pin(async move {
         f.browser.viewport(390, 844).await?;
@@ -456,6 +479,61 @@ pub(super) fn audit_catches_a_spoiled_page<'a>(f: &'a Flow<'a>) -> BoxFuture<'a,
         };
         ensure_that(why.contains("image-alt") && why.contains("label"), || {
             format!("axe-core should name image-alt and label, it said {why:?}")
+        })?;
+        // Another origin, on loopback so that nothing leaves the machine (nothing listens).
+        f.browser
+            .script(
+                "document.head.insertAdjacentHTML('beforeend',
+                   '<link rel=\"stylesheet\" href=\"http://127.0.0.2:9/outside.css\">');
+                 return true;",
+            )
+            .await?;
+        let Err(why) = f.expect_no_outside_resources("the spoiled guide").await else {
+            return Err("a stylesheet from another origin passed the resource check".into());
+        };
+        ensure_that(why.contains("127.0.0.2:9/outside.css"), || {
+            format!("the resource check said {why:?}")
         })
+    })
+}
+
+/// The keyboard alone: Tab first reaches the skip link, which moves to the content; in the
+/// login form Tab goes from the username to the password, and Enter submits.
+pub(super) fn keyboard<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
+    Box::pin(async move {
+        let name = unique("bk");
+        f.sign_up_over_http(&name).await?;
+        f.goto("/").await?;
+        f.browser.press(&TAB.to_string()).await?;
+        let focused = f
+            .browser
+            .script(
+                "var e = document.activeElement, box = e.getBoundingClientRect();
+                 return [e.className, box.left >= 0 && box.width > 0];",
+            )
+            .await?;
+        ensure_that(focused[0] == "skip" && focused[1] == true, || {
+            format!("the first Tab should show the skip link; focus and visibility: {focused}")
+        })?;
+        f.browser.press(&ENTER.to_string()).await?;
+        let url = f.browser.current_url().await?;
+        ensure_that(url.ends_with("/#main"), || {
+            format!("the skip link led to {url}")
+        })?;
+
+        f.browser.fill("#li-user", &name).await?;
+        f.browser.press(&TAB.to_string()).await?;
+        let focused = f
+            .browser
+            .script("return document.activeElement.id;")
+            .await?;
+        ensure_that(focused == "li-pass", || {
+            format!("Tab from the username went to {focused}, not the password")
+        })?;
+        f.browser.press(&format!("{PASSWORD}{ENTER}")).await?;
+        f.browser
+            .wait_for_text("h1", &format!("Signed in as {name}"))
+            .await?;
+        f.expect_at("/me").await
     })
 }

@@ -1,9 +1,10 @@
 //! The site in a real browser: headless Chromium, driven over WebDriver (`chromedriver`),
 //! against a backend started in-process, as a student would use it. Each flow is a test:
 //! sign up, log in, `/me`, log out and the 401 page; a wrong password; five failures and the
-//! 429 page; the status-code explorer; the HTTP inspector showing a `POST /login`; and every
-//! page at a phone's width (390 px) and a desktop's (1280 px), where the page must not scroll
-//! sideways and axe-core must find no WCAG 2 A/AA violation. Flows that work without
+//! 429 page; the status-code explorer; the HTTP inspector showing a `POST /login`; the
+//! keyboard alone; and every page at a phone's width (390 px) and a desktop's (1280 px), where
+//! the page must not scroll sideways, must load nothing from another origin, and axe-core must
+//! find no WCAG 2 A/AA violation. Flows that work without
 //! JavaScript run twice, with it and with it switched off. Every page's screenshot goes to
 //! `target/browser/<backend>/`.
 //!
@@ -80,6 +81,7 @@ const FLOWS: &[(&str, bool, FlowFn)] = &[
         true,
         flows::every_page,
     ),
+    ("keyboard_alone_logs_in", true, flows::keyboard),
     (
         "audit_catches_a_spoiled_page",
         false,

@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 /// The key under which WebDriver returns an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// WebDriver's codes for the Tab and Enter keys.
+pub(crate) const TAB: char = '\u{E004}';
+pub(crate) const ENTER: char = '\u{E007}';
 
 pub(crate) type Result<T> = std::result::Result<T, String>;
 
@@ -220,6 +223,26 @@ impl Browser {
         }
     }
 
+    /// Presses `keys` on the keyboard, one after the other, wherever the focus is
+    /// ([`TAB`] and [`ENTER`] included).
+    pub(crate) async fn press(&self, keys: &str) -> Result<()> {
+        let strokes: Vec<Value> = keys
+            .chars()
+            .flat_map(|key| {
+                [
+                    json!({ "type": "keyDown", "value": key.to_string() }),
+                    json!({ "type": "keyUp", "value": key.to_string() }),
+                ]
+            })
+            .collect();
+        self.post(
+            "/actions",
+            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": strokes }] }),
+        )
+        .await
+        .map(drop)
+    }
+
     /// The rendered text of what `css` matches.
     pub(crate) async fn text(&self, css: &str) -> Result<String> {
         let element = self.find(css).await?;
@@ -233,13 +256,16 @@ impl Browser {
         Ok(value.as_str().unwrap_or_default().to_owned())
     }
 
-    /// Waits up to 10 s for the text of `css` to contain `wanted`; returns the text.
+    /// Waits up to 10 s for the text of `css` to contain `wanted`; returns the text. A page
+    /// being replaced meanwhile (an element gone stale) is waited through.
     pub(crate) async fn wait_for_text(&self, css: &str, wanted: &str) -> Result<String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let text = self.text(css).await?;
-            if text.contains(wanted) {
-                return Ok(text);
+            let text = self.text(css).await;
+            if let Ok(text) = &text
+                && text.contains(wanted)
+            {
+                return Ok(text.clone());
             }
             if Instant::now() > deadline {
                 return Err(format!(
