@@ -131,6 +131,8 @@ pub struct ErrorContext<'a> {
     pub retry_after: Option<&'a str>,
     /// `Allow` (405).
     pub allow: Option<&'a str>,
+    /// The status was asked for (`/status/{code}`) rather than met.
+    pub demonstration: bool,
 }
 
 /// An error page: the status, what it means, the form's broken rules, and what to do next.
@@ -171,12 +173,27 @@ pub fn error(status: u16, title: &str, detail: &str, context: &ErrorContext<'_>)
 fn next_step(status: u16, context: &ErrorContext<'_>) -> String {
     let home =
         "<p><a href=\"/\">Go to the home page</a>, which links to every page of the site.</p>";
+    if context.demonstration {
+        let retry = context.retry_after.map_or_else(String::new, |secs| {
+            format!(
+                " A real {status} would carry the same <code>Retry-After: {}</code> header, \
+                 saying how many seconds to wait.",
+                escape(secs)
+            )
+        });
+        return format!(
+            "<p>Nothing went wrong: you asked for this status with \
+             <code>/status/{status}</code>.{retry} \
+             <a href=\"/status-codes/\">Try another code</a>.</p>"
+        );
+    }
     match status {
         401 => format!(
             "<p>Log in, and your browser will send the session cookie from then on.</p>\n{}",
             login_form()
         ),
-        403 => "<p>Logging in again will not help unless you log in as an admin. \
+        403 => "<p>Logging in will not change this answer, unless as a user who has the \
+                right (the list of users is for admins). \
                 <a href=\"/me\">See who you are signed in as</a>, or \
                 <a href=\"/#login\">log in as another user</a>.</p>"
             .to_owned(),
@@ -196,8 +213,15 @@ fn next_step(status: u16, context: &ErrorContext<'_>) -> String {
                 <a href=\"/#signup\">sign up with another one</a>, or \
                 <a href=\"/#login\">log in</a> if it is yours.</p>"
             .to_owned(),
-        400 | 413 | 415 | 422 => "<p>Go back, correct what is listed above, and send the form \
-                again; the forms are on <a href=\"/#forms\">the home page</a>.</p>"
+        422 => "<p>Correct what is listed above and send the form again; the forms are on \
+                <a href=\"/#forms\">the home page</a>.</p>"
+            .to_owned(),
+        400 | 413 | 415 => "<p>Go back and correct what you sent (the sentence above says \
+                what is wrong); the forms are on <a href=\"/#forms\">the home page</a>.</p>"
+            .to_owned(),
+        501 => "<p>This site implements only <code>GET</code>, <code>HEAD</code> and \
+                <code>POST</code>. A browser sends nothing else; <code>curl -X</code> can. \
+                The <a href=\"/guide/\">guide</a> says which method does what.</p>"
             .to_owned(),
         418 => "<p>Ask for tea instead: <a href=\"/status-codes/\">the list of status codes</a> \
                 has codes that brew something.</p>"
@@ -325,6 +349,15 @@ mod tests {
         );
         assert!(not_allowed.contains("only <code>GET, HEAD</code>"));
         assert!(unauthorized.contains("href=\"/status-codes/#code-401\""));
+        let asked = page(
+            429,
+            &ErrorContext {
+                retry_after: Some("1"),
+                demonstration: true,
+                ..ErrorContext::default()
+            },
+        );
+        assert!(asked.contains("Nothing went wrong") && !asked.contains("log in again"));
     }
 
     #[test]

@@ -27,6 +27,10 @@ pub struct Problem {
     errors: Vec<FieldError>,
     #[serde(skip)]
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// Asked for on purpose (`/status/{code}`): nothing went wrong, so the HTML page does
+    /// not tell the reader how to recover.
+    #[serde(skip)]
+    demonstration: bool,
 }
 
 impl Problem {
@@ -39,6 +43,7 @@ impl Problem {
             detail: status_codes::explanation(status.as_u16()).to_owned(),
             errors: Vec::new(),
             headers: Vec::new(),
+            demonstration: false,
         }
     }
 
@@ -49,6 +54,12 @@ impl Problem {
 
     pub fn errors(mut self, errors: Vec<FieldError>) -> Self {
         self.errors = errors;
+        self
+    }
+
+    /// Marks the problem as one the client asked for (`/status/{code}`).
+    pub fn demonstration(mut self) -> Self {
+        self.demonstration = true;
         self
     }
 
@@ -75,6 +86,7 @@ impl Problem {
                 errors: self.errors.iter().map(|e| (e.field, e.message)).collect(),
                 retry_after: header(http::header::RETRY_AFTER),
                 allow: header(http::header::ALLOW),
+                demonstration: self.demonstration,
             };
             reply::with_body(
                 status,

@@ -354,7 +354,7 @@ impl Site {
             let header = status_headers(status);
             if status.as_u16() >= 400 {
                 // Through the problem, so that an HTML error page can say when to retry.
-                let mut problem = crate::problem::Problem::new(status);
+                let mut problem = crate::problem::Problem::new(status).demonstration();
                 if let Some((name, value)) = header {
                     problem = problem.header(name, value);
                 }
