@@ -384,6 +384,29 @@ mod tests {
         }
     }
 
+    /// The guide's table of status codes words each code as the catalogue does: one wording
+    /// per code across the site.
+    #[test]
+    fn the_guide_words_codes_as_the_catalogue() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+        let guide = std::fs::read_to_string(root.join("guide/index.html")).expect("the guide");
+        let mut rows = 0;
+        for row in guide.split("<tr><td><a href=\"/status/").skip(1) {
+            let code: u16 = row[..3].parse().expect("a code");
+            let expected = format!(
+                "{code}\">{code}</a> {}</td><td>{}</td>",
+                status_codes::reason_phrase(code).expect("a named code"),
+                escape(status_codes::meaning(code))
+            );
+            assert!(
+                row.starts_with(&expected),
+                "the guide's row for {code} is not {expected:?}"
+            );
+            rows += 1;
+        }
+        assert!(rows >= 10, "the guide's status table has {rows} rows");
+    }
+
     /// `static/status-codes/index.html` is `status_explorer()`, written out. After a change of
     /// the catalogue or of this module, `SITEBENCH_WRITE_PAGES=1 cargo test -p site-core
     /// status_explorer_file` writes it again.
