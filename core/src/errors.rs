@@ -92,7 +92,14 @@ impl SiteError {
             }
             Self::MissingHost => problem.detail("An HTTP/1.1 request must carry a Host header."),
             Self::DuplicateHost => problem.detail("A request must not carry two Host headers."),
-            Self::CrossSite => problem.detail("Cross-site form posts are refused."),
+            Self::CrossSite => problem
+                .detail("Cross-site form posts are refused.")
+                .next_step(
+                    "<p>Send the form from this site's own pages: the browser said it came from \
+                 another site (<code>Origin</code>, <code>Sec-Fetch-Site</code>), and logging \
+                 in would not change that. <a href=\"/#forms\">The forms are on the home \
+                 page</a>.</p>",
+                ),
             Self::UnsupportedMediaType(why) => problem.detail(why),
             // The rest of the body is never read (SITE.md 7): the connection must end with it.
             Self::ContentTooLarge => problem

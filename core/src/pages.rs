@@ -133,6 +133,8 @@ pub struct ErrorContext<'a> {
     pub allow: Option<&'a str>,
     /// The status was asked for (`/status/{code}`) rather than met.
     pub demonstration: bool,
+    /// The cause's own advice (HTML), where the status's usual one would mislead.
+    pub next_step: Option<&'a str>,
 }
 
 /// An error page: the status, what it means, the form's broken rules, and what to do next.
@@ -159,12 +161,23 @@ pub fn error(status: u16, title: &str, detail: &str, context: &ErrorContext<'_>)
         "\n<section class=\"next\" aria-labelledby=\"next\"><h2 id=\"next\">What now?</h2>\n{}\n</section>",
         next_step(status, context)
     );
+    // The code's meaning, unless the detail above already said it (`/status/{code}`).
+    let meaning = status_codes::meaning(status);
+    let meaning = if meaning == detail {
+        String::new()
+    } else {
+        format!("{status} means: {} ", escape(meaning))
+    };
+    let anchor = if status_codes::reason_phrase(status).is_some() {
+        format!("code-{status}")
+    } else {
+        format!("class-{}xx", status / 100)
+    };
     let _ = write!(
         body,
-        "\n<p class=\"hint\">{status} means: {} A client that asks for JSON gets this error \
-         as <code>application/problem+json</code> (RFC 9457). \
-         <a href=\"/status-codes/#code-{status}\">{status} in the list of status codes</a>.</p>",
-        escape(status_codes::meaning(status)),
+        "\n<p class=\"hint\">{meaning}A client that asks for JSON gets this error as \
+         <code>application/problem+json</code> (RFC 9457). \
+         <a href=\"/status-codes/#{anchor}\">{status} in the list of status codes</a>.</p>",
     );
     layout(&format!("{status} {title}"), &body)
 }
@@ -173,6 +186,9 @@ pub fn error(status: u16, title: &str, detail: &str, context: &ErrorContext<'_>)
 fn next_step(status: u16, context: &ErrorContext<'_>) -> String {
     let home =
         "<p><a href=\"/\">Go to the home page</a>, which links to every page of the site.</p>";
+    if let Some(html) = context.next_step {
+        return html.to_owned();
+    }
     if context.demonstration {
         let retry = context.retry_after.map_or_else(String::new, |secs| {
             format!(
@@ -292,7 +308,13 @@ pub fn status_explorer() -> String {
     }
     body.push_str(
         "<p>Try a code the table does not name, such as <a href=\"/status/299\">299</a>: its \
-         title is <code>Status 299</code> and its status line has an empty reason phrase.</p>",
+         title is <code>Status 299</code> and its status line has an empty reason phrase.</p>\n\
+         <p>407 is for proxies: a browser refuses it from a web server and shows an error of \
+         its own instead (Chromium: <code>ERR_UNEXPECTED_PROXY_AUTH</code>); \
+         <code>curl -i</code> shows what the site sent.</p>\n\
+         <p>301 and 308 are permanent: once your browser has followed one, it remembers where \
+         it leads and goes there without asking again, until you clear its cache. \
+         <code>curl -i</code> asks every time.</p>",
     );
     layout("Status codes", &body)
 }

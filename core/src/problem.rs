@@ -31,6 +31,10 @@ pub struct Problem {
     /// not tell the reader how to recover.
     #[serde(skip)]
     demonstration: bool,
+    /// What the HTML page tells the reader to do, where the status alone does not say
+    /// (`pages` words the usual next step of each status).
+    #[serde(skip)]
+    next_step: Option<&'static str>,
 }
 
 impl Problem {
@@ -44,6 +48,7 @@ impl Problem {
             errors: Vec::new(),
             headers: Vec::new(),
             demonstration: false,
+            next_step: None,
         }
     }
 
@@ -60,6 +65,12 @@ impl Problem {
     /// Marks the problem as one the client asked for (`/status/{code}`).
     pub fn demonstration(mut self) -> Self {
         self.demonstration = true;
+        self
+    }
+
+    /// The HTML page's advice, as HTML, for a cause its status shares with others.
+    pub fn next_step(mut self, html: &'static str) -> Self {
+        self.next_step = Some(html);
         self
     }
 
@@ -87,6 +98,7 @@ impl Problem {
                 retry_after: header(http::header::RETRY_AFTER),
                 allow: header(http::header::ALLOW),
                 demonstration: self.demonstration,
+                next_step: self.next_step,
             };
             reply::with_body(
                 status,

@@ -141,6 +141,7 @@
   }
 
   var panel = null;
+  var sent = 0; // the newest exchange; an older answer arriving late is dropped
 
   function inspectorPanel(near) {
     if (!panel) {
@@ -155,7 +156,9 @@
       choice.appendChild(label);
       choice.appendChild(select);
       panel.appendChild(choice);
-      panel.appendChild(el('div', { class: 'exchange', 'aria-live': 'polite' }));
+      // Screen readers hear a one-line summary; the exchange itself is read on demand.
+      panel.appendChild(el('p', { class: 'summary', 'aria-live': 'polite' }));
+      panel.appendChild(el('div', { class: 'exchange' }));
     }
     // Below the form grid or the list the trigger is in, across the whole width.
     var anchor = near.closest('.forms') || near.closest('.table-wrap, ul, form, p') || document.querySelector('main');
@@ -169,7 +172,11 @@
     var box = inspectorPanel(trigger);
     request.headers.Accept = box.querySelector('#inspector-accept').value;
     var out = box.querySelector('.exchange');
-    out.textContent = 'Sending ' + request.method + ' ' + request.url.pathname + request.url.search + '…';
+    var summary = box.querySelector('.summary');
+    var target = request.method + ' ' + request.url.pathname + request.url.search;
+    var number = ++sent;
+    summary.textContent = 'Sending ' + target + '…';
+    out.textContent = '';
     var started = performance.now();
     fetch(request.url.href, {
       method: request.method,
@@ -181,11 +188,15 @@
     }).then(function (res) {
       return res.text().then(function (text) { return { res: res, text: text, ms: performance.now() - started }; });
     }).then(function (got) {
+      if (number !== sent) return;
+      summary.textContent = target + ': ' + got.res.status + (got.res.statusText ? ' ' + got.res.statusText : '') +
+        (got.res.redirected ? ' after a redirect' : '') + ', in ' + got.ms.toFixed(1) + ' ms.';
       render(out, request, got.res, got.text, got.ms);
       box.querySelector('h2').focus();
       showWhoami(); // a login or logout just sent may have changed who is signed in
     }).catch(function (error) {
-      out.textContent = 'The request failed before an answer came: ' + error;
+      if (number !== sent) return;
+      summary.textContent = 'The request failed before an answer came: ' + error;
     });
   }
 
@@ -200,8 +211,9 @@
     var after = new URL(res.url);
     if (res.redirected) {
       out.appendChild(el('p', { class: 'redirect' },
-        'The server answered with a redirect (this site sends 303 See Other), and the browser followed its Location to ' +
-        after.pathname + ' with GET. Scripts cannot see the redirect itself nor its Set-Cookie header: the curl command below shows them.'));
+        'The server answered with a redirect (a 3xx status), and the browser followed its Location to ' +
+        after.pathname + '. Scripts cannot see the redirect itself, its status nor its Set-Cookie header: ' +
+        'the curl command below shows them.'));
     }
     var head = ['HTTP/1.1 ' + res.status + (res.statusText ? ' ' + res.statusText : '')];
     res.headers.forEach(function (value, name) { head.push(name + ': ' + value); });
@@ -245,8 +257,8 @@
       submit.insertAdjacentElement('afterend', button);
     });
     Array.prototype.forEach.call(document.querySelectorAll('a[data-inspect], .try a[href^="/"]'), function (link) {
-      var path = new URL(link.href).pathname;
-      var button = el('button', { type: 'button', class: 'secondary inspect small', 'aria-label': 'Inspect GET ' + path }, 'inspect');
+      var url = new URL(link.href);
+      var button = el('button', { type: 'button', class: 'secondary inspect small', 'aria-label': 'Inspect GET ' + url.pathname + url.search }, 'inspect');
       button.addEventListener('click', function () { showExchange(link); });
       link.insertAdjacentElement('afterend', button);
     });

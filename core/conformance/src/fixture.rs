@@ -147,17 +147,28 @@ impl Target {
     }
 }
 
-/// A server of `backend` on a fresh database of its own, with `admins`: its base URL. It runs
-/// until the process ends (the browser suite's, which must not share throttles or users).
-pub(crate) fn start_fresh(backend: &Backend, admins: &[&str]) -> String {
+/// A server of `backend` on a fresh database of its own, with `admins` and a path that
+/// panics: its base URL. It runs until the process ends (the browser suite's, which must not
+/// share throttles or users with the conformance suite).
+pub(crate) fn start_fresh(
+    backend: &Backend,
+    admins: &[&str],
+    panic_path: &str,
+) -> Result<String, String> {
     let temp = tempfile::Builder::new()
         .prefix("sitebench-browser-")
         .tempdir()
-        .expect("cannot create a temporary directory");
-    let temp: &'static tempfile::TempDir = Box::leak(Box::new(temp));
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let mut config = Config::for_tests(temp.path().join("site.db"));
     config.admin = admins.iter().map(|name| (*name).to_owned()).collect();
-    start(backend, config)
+    config.panic_path = Some(panic_path.to_owned());
+    let site = Site::open(config, backend.name)?;
+    let spawned =
+        server::spawn(backend.serve, site).map_err(|e| format!("cannot start the server: {e}"))?;
+    let base_url = spawned.base_url();
+    // Both live as long as the process: the server serves every flow.
+    Box::leak(Box::new((spawned, temp)));
+    Ok(base_url)
 }
 
 fn start(backend: &Backend, config: Config) -> String {

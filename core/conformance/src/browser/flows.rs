@@ -31,6 +31,13 @@ impl Flow<'_> {
         self.browser.text("h1").await
     }
 
+    async fn expect_heading(&self, heading: &str) -> Result<()> {
+        let got = self.h1().await?;
+        ensure_that(got == heading, || {
+            format!("expected the page headed {heading:?}, got {got:?}")
+        })
+    }
+
     /// The home page's login form, submitted.
     async fn log_in_with_form(&self, username: &str, password: &str) -> Result<()> {
         self.goto("/").await?;
@@ -112,7 +119,8 @@ impl Flow<'_> {
         Ok(())
     }
 
-    /// axe-core's WCAG 2.0, 2.1 and 2.2 A and AA rules on the page as it is now.
+    /// axe-core's WCAG 2.0, 2.1 and 2.2 A and AA rules on the page as it is now, and its
+    /// best practices (heading order, landmarks, one `h1`), which the WCAG tags leave out.
     async fn axe(&self, name: &str, width: u32) -> Result<()> {
         let loaded = self
             .browser
@@ -126,7 +134,7 @@ impl Flow<'_> {
             .script_async(
                 "var done = arguments[arguments.length - 1];
                  axe.run(document, { runOnly: { type: 'tag', values:
-                     ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] },
+                     ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa', 'best-practice'] },
                      resultTypes: ['violations'] })
                    .then(function (r) { done(r.violations.map(function (v) {
                      return v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(function (n) {
@@ -243,10 +251,13 @@ pub(super) fn throttled<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
         ensure_that(heading == "429 Too Many Requests", || {
             format!("the sixth login (right password) gave {heading:?}, not the 429 page")
         })?;
-        let next = f.browser.text(".next").await?;
-        ensure_that(next.contains("Wait ") && next.contains(" seconds"), || {
-            format!("the 429 page does not say how long to wait: {next:?}")
-        })
+        // The wait the page names is the Retry-After the throttle set: at most its 60 s window.
+        let wait = f.browser.text(".next strong").await?;
+        let seconds: Option<u32> = wait.strip_suffix(" seconds").and_then(|n| n.parse().ok());
+        ensure_that(seconds.is_some_and(|s| (1..=60).contains(&s)), || {
+            format!("the 429 page says to wait {wait:?}, not 1 to 60 seconds")
+        })?;
+        f.audit("429-throttled", 1280).await
     })
 }
 
@@ -288,6 +299,50 @@ pub(super) fn status_explorer<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> 
             )?;
         }
         if f.javascript {
+            // Every code tried from the page, as its link would (redirects not followed):
+            // the status, and the reason phrase the status line carries.
+            let answers = f
+                .browser
+                .script_async(
+                    "var done = arguments[arguments.length - 1];
+                     var links = document.querySelectorAll('tr[id^=code-] a');
+                     Promise.all(Array.prototype.map.call(links, function (a) {
+                       return fetch(a.href, { redirect: 'manual', cache: 'no-store' })
+                         .then(function (r) { return [a.textContent, r.type, r.status, r.statusText]; },
+                               function (e) { return [a.textContent, 'error', 0, String(e)]; });
+                     })).then(done, function (e) { done(String(e)); });",
+                )
+                .await?;
+            let Some(answers) = answers.as_array() else {
+                return Err(format!(
+                    "fetching every code from the explorer failed: {answers}"
+                ));
+            };
+            ensure_that(answers.len() == codes.len(), || {
+                format!("fetching every code from the explorer gave {answers:?}")
+            })?;
+            for (answer, code) in answers.iter().zip(&codes) {
+                let (status, phrase) = match code {
+                    100..=199 => (400, "Bad Request"),
+                    _ => (
+                        *code,
+                        status_codes::reason_phrase(*code).unwrap_or_default(),
+                    ),
+                };
+                let redirect = matches!(code, 301 | 302 | 303 | 307 | 308);
+                let ok = if redirect {
+                    answer[1] == "opaqueredirect"
+                } else if *code == 407 {
+                    // Chromium refuses a 407 from anything but its proxy
+                    // (ERR_UNEXPECTED_PROXY_AUTH); the explorer says so.
+                    answer[1] == "error"
+                } else {
+                    answer[2] == status && answer[3] == phrase
+                };
+                ensure_that(ok, || {
+                    format!("trying {code} from the explorer gave {answer}, not {status} {phrase}")
+                })?;
+            }
             f.browser.click("#code-418 button.inspect").await?;
             f.browser
                 .wait_for_text("#inspector .exchange", "HTTP/1.1 418 I'm a teapot")
@@ -351,7 +406,7 @@ pub(super) fn inspector<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
             "POST /login HTTP/1.1".to_owned(),
             "Content-Type: application/x-www-form-urlencoded".to_owned(),
             format!("username={name}&password={PASSWORD}"),
-            "303 See Other".to_owned(),
+            "The server answered with a redirect (a 3xx status)".to_owned(),
             "Response to GET /me".to_owned(),
             "cache-control: no-store".to_owned(),
             format!("\"username\": \"{name}\""),
@@ -364,10 +419,12 @@ pub(super) fn inspector<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
                 format!("the inspector does not show {wanted:?}; it shows:\n{shown}")
             })?;
         }
-        let timing = f.browser.text("#inspector .exchange").await?;
-        ensure_that(timing.contains(" ms"), || {
-            "the inspector shows no timing".to_owned()
-        })?;
+        let summary = f.browser.text("#inspector .summary").await?;
+        ensure_that(
+            summary.starts_with("POST /login: 200 OK after a redirect, in ")
+                && summary.ends_with(" ms."),
+            || format!("the inspector's summary line says {summary:?}"),
+        )?;
         f.browser
             .screenshot(&f.env.shots.join("inspector-after-login-1280.png"))
             .await?;
@@ -381,54 +438,96 @@ pub(super) fn inspector<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
     })
 }
 
-/// Every page, at 390 and 1280 px: fits, screenshot, axe-core (with JavaScript on). Error pages are reached as a
-/// browser reaches them; curl examples name the page's own origin when JavaScript runs.
+/// Every page, at 390 and 1280 px: the right page (by its heading), fits, screenshot, and
+/// axe-core (with JavaScript on); at 1280 px a few pages again in the dark colour scheme.
+/// Error pages are reached as a browser reaches them; curl examples name the page's own
+/// origin when JavaScript runs.
 pub(super) fn every_page<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
     Box::pin(async move {
         let name = unique("bp");
         f.sign_up_over_http(&name).await?;
         let user = format!("/users/{name}");
-        let pages: [(&str, &str); 11] = [
-            ("home", "/"),
-            ("guide", "/guide/"),
-            ("status-codes", "/status-codes/"),
-            ("hello", "/hello?name=Ada"),
-            ("user", &user),
-            ("400", "/hello?name="),
-            ("404", "/no-such-page"),
-            ("418", "/teapot"),
-            ("429", "/status/429"),
-            ("500", "/status/500"),
-            ("401", "/me"),
+        let panic_path = super::PANIC_PATH;
+        // (screenshot name, path, the page's heading)
+        let pages: [(&str, &str, &str); 12] = [
+            ("home", "/", "One site, four frameworks"),
+            ("guide", "/guide/", "GET vs POST"),
+            ("status-codes", "/status-codes/", "Status codes"),
+            ("hello", "/hello?name=Ada", "Hello, Ada!"),
+            ("user", &user, &name),
+            ("400", "/hello?name=", "400 Bad Request"),
+            ("404", "/no-such-page", "404 Not Found"),
+            ("418", "/teapot", "418 I'm a teapot"),
+            ("429-asked", "/status/429", "429 Too Many Requests"),
+            ("500", panic_path, "500 Internal Server Error"),
+            ("503-asked", "/status/503", "503 Service Unavailable"),
+            ("401", "/me", "401 Unauthorized"),
         ];
         for width in [390, 1280] {
             f.browser
                 .viewport(width, if width < 600 { 844 } else { 900 })
                 .await?;
-            for (page, path) in pages {
+            for (page, path, heading) in pages {
                 f.goto(path).await?;
+                f.expect_heading(heading).await?;
                 f.audit(page, width).await?;
             }
             // Signed in: /me, and /admin as a non-admin (403).
             f.log_in_with_form(&name, PASSWORD).await?;
-            f.expect_at("/me").await?;
+            f.expect_heading(&format!("Signed in as {name}")).await?;
             f.audit("me", width).await?;
             f.goto("/admin").await?;
+            f.expect_heading("403 Forbidden").await?;
             f.audit("403", width).await?;
-            // A form with broken rules: the 422 page lists them.
+            // A form with broken rules: the 422 page lists them; a name taken: 409.
             f.goto("/").await?;
             f.browser.fill("#su-user", "x").await?;
             f.browser.fill("#su-pass", "y").await?;
             f.browser.follow("#signup button[type=submit]").await?;
+            f.expect_heading("422 Unprocessable Content").await?;
             let errors = f.browser.find_all("main ul.errors li").await?.len();
             ensure_that(errors >= 2, || {
                 format!("the 422 page lists {errors} broken rules")
             })?;
             f.audit("422", width).await?;
             f.goto("/").await?;
+            f.browser.fill("#su-user", &name).await?;
+            f.browser.fill("#su-pass", PASSWORD).await?;
+            f.browser.follow("#signup button[type=submit]").await?;
+            f.expect_heading("409 Conflict").await?;
+            f.audit("409", width).await?;
+            f.goto("/").await?;
             f.browser
                 .follow("main form[action='/logout'] button[type=submit]")
                 .await?;
+        }
+        // An admin's /me links to the list of users.
+        f.sign_up_over_http(super::ADMIN).await.or_else(|why| {
+            if why.contains("409") {
+                Ok(())
+            } else {
+                Err(why)
+            }
+        })?;
+        f.log_in_with_form(super::ADMIN, PASSWORD).await?;
+        f.browser.find("main a[href='/admin']").await?;
+        f.audit("me-admin", 1280).await?;
+        // The dark colour scheme (prefers-color-scheme) has its own colours to check.
+        f.browser
+            .devtools(
+                "Emulation.setEmulatedMedia",
+                serde_json::json!({ "features": [{ "name": "prefers-color-scheme", "value": "dark" }] }),
+            )
+            .await?;
+        for (page, path, heading) in [
+            ("home-dark", "/", "One site, four frameworks"),
+            ("guide-dark", "/guide/", "GET vs POST"),
+            ("status-codes-dark", "/status-codes/", "Status codes"),
+            ("404-dark", "/no-such-page", "404 Not Found"),
+        ] {
+            f.goto(path).await?;
+            f.expect_heading(heading).await?;
+            f.audit(page, 1280).await?;
         }
         f.goto("/guide/").await?;
         let examples = f.browser.text("main").await?;
@@ -448,8 +547,7 @@ pub(super) fn every_page<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
         let named = footer.contains(&format!("served by sitebench-{}", f.env.backend));
         ensure_that(named == f.javascript, || {
             format!("the footer says {footer:?}")
-        })?;
-        Ok(())
+        })
     })
 }
 
@@ -519,6 +617,14 @@ pub(super) fn keyboard<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
         let url = f.browser.current_url().await?;
         ensure_that(url.ends_with("/#main"), || {
             format!("the skip link led to {url}")
+        })?;
+        f.browser.press(&TAB.to_string()).await?;
+        let inside = f
+            .browser
+            .script("return document.querySelector('main').contains(document.activeElement);")
+            .await?;
+        ensure_that(inside == true, || {
+            "after the skip link, Tab should move to the content, not the header".to_owned()
         })?;
 
         f.browser.fill("#li-user", &name).await?;

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use libtest_mimic::{Arguments, Failed, Trial};
 use site_core::server::Backend;
@@ -37,6 +38,8 @@ const BROWSER_INSTALL: &str = "apt-get install chromium chromium-driver";
 
 /// The admin the browser suite's server is started with.
 const ADMIN: &str = "browser_admin";
+/// A path that panics in a handler, for the real 500 page.
+const PANIC_PATH: &str = "/__browser_panic";
 
 /// What every flow shares: the server, the driver, where screenshots go, the axe source.
 struct Env {
@@ -156,10 +159,15 @@ fn missing_tools() -> Vec<(&'static str, &'static str)> {
     if chromium().is_none() || chromedriver().is_none() {
         missing.push(("Chromium and ChromeDriver", BROWSER_INSTALL));
     }
-    if !Path::new(AXE_CORE).is_file() {
+    if !axe_core().is_file() {
         missing.push(("axe-core", AXE_INSTALL));
     }
     missing
+}
+
+/// axe-core's script: `SITEBENCH_AXE_CORE`, or where `AXE_INSTALL` puts it.
+fn axe_core() -> PathBuf {
+    std::env::var_os("SITEBENCH_AXE_CORE").map_or_else(|| PathBuf::from(AXE_CORE), PathBuf::from)
 }
 
 fn on_path(names: &[&str]) -> Option<PathBuf> {
@@ -183,15 +191,14 @@ fn chromedriver() -> Option<PathBuf> {
 fn start(backend: &'static Backend) -> Result<Env, String> {
     let chromium = chromium().ok_or("no chromium")?;
     let driver = Driver::start(&chromedriver().ok_or("no chromedriver")?)?;
-    let axe = std::fs::read_to_string(AXE_CORE).map_err(|e| format!("{AXE_CORE}: {e}"))?;
-    let base_url = crate::fixture::start_fresh(backend, &[ADMIN]);
-    // target/<profile>/deps/browser-<hash> → target/browser/<backend>/
-    let shots = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("browser")
-        .join(backend.name);
+    let axe = std::fs::read_to_string(axe_core())
+        .map_err(|e| format!("{}: {e}", axe_core().display()))?;
+    let base_url = crate::fixture::start_fresh(backend, &[ADMIN], PANIC_PATH)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        PathBuf::from,
+    );
+    let shots = target.join("browser").join(backend.name);
     Ok(Env {
         backend: backend.name,
         base_url,
@@ -219,7 +226,18 @@ fn run(env: &Env, javascript: bool, flow: FlowFn) -> Result<(), Failed> {
                 env,
                 javascript,
             };
-            let outcome = flow(&flow_state).await;
+            // A flow that panics still closes its browser (and says where it was).
+            let outcome = std::panic::AssertUnwindSafe(flow(&flow_state))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    let why = panic
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                        .unwrap_or("a panic");
+                    Err(format!("the flow panicked: {why}"))
+                });
             let url = flow_state.browser.current_url().await.unwrap_or_default();
             flow_state.browser.quit().await;
             outcome.map_err(|why| format!("{why} (on {}, at {url})", env.backend))

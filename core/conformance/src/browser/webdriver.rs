@@ -42,8 +42,14 @@ impl Driver {
             url: format!("http://127.0.0.1:{port}"),
             child,
         };
+        let mut driver = driver;
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = driver.child.try_wait() {
+                return Err(format!(
+                    "chromedriver exited at start ({status}); port {port} taken?"
+                ));
+            }
             if Instant::now() > deadline {
                 return Err("chromedriver did not listen within 20 s".into());
             }
@@ -54,7 +60,23 @@ impl Driver {
 }
 
 impl Drop for Driver {
+    /// Asks chromedriver to shut down first, which also closes any Chromium a session left
+    /// open (a killed chromedriver would leave them running); then makes sure it is gone.
     fn drop(&mut self) {
+        use std::io::Write as _;
+        let address = self.url.trim_start_matches("http://");
+        if let Ok(mut stream) = std::net::TcpStream::connect(address) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = write!(
+                stream,
+                "GET /shutdown HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+            );
+            let _ = std::io::Read::read(&mut stream, &mut [0; 512]);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
