@@ -406,6 +406,21 @@ mod tests {
         }
     }
 
+    /// The 401 page's login form asks for the same fields, the same way, as the home page's.
+    #[test]
+    fn the_401_login_form_matches_the_home_page() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+        let home = std::fs::read_to_string(root.join("index.html")).expect("the home page");
+        let fields: Vec<&str> = login_form()
+            .lines()
+            .filter(|line| line.starts_with("<input") || line.starts_with("<label"))
+            .collect();
+        assert_eq!(fields.len(), 4);
+        for field in fields {
+            assert!(home.contains(field), "the home page's login form lacks {field}");
+        }
+    }
+
     /// The guide's table of status codes words each code as the catalogue does: one wording
     /// per code across the site.
     #[test]
