@@ -417,7 +417,10 @@ mod tests {
             .collect();
         assert_eq!(fields.len(), 4);
         for field in fields {
-            assert!(home.contains(field), "the home page's login form lacks {field}");
+            assert!(
+                home.contains(field),
+                "the home page's login form lacks {field}"
+            );
         }
     }
 
