@@ -322,8 +322,10 @@ fn finish(exchange: Exchange, response: &mut HttpResponse) {
     for (name, value) in actix_headers(&added) {
         response.headers_mut().insert(name, value);
     }
-    // actix writes the `http` crate's phrase (or `<unknown status code>`) unless told one.
-    if let Some(phrase) = site_core::status_codes::custom_reason(status) {
+    // actix writes its `http` 0.2 crate's phrase (or `<unknown status code>`, as for 425)
+    // unless told one; that table, not the core's `http` 1, is what to compare with.
+    let default = response.status().canonical_reason();
+    if let Some(phrase) = site_core::status_codes::phrase_to_set(status.as_u16(), default) {
         response.head_mut().reason = Some(phrase);
     }
 }

@@ -80,8 +80,14 @@ pub fn reason_phrase(code: u16) -> Option<&'static str> {
 /// code>`). `None`: the default is already the site's, so adapters set nothing (setting a
 /// phrase costs hyper an allocation per response).
 pub fn custom_reason(status: StatusCode) -> Option<&'static str> {
-    let ours = reason_phrase(status.as_u16()).unwrap_or("");
-    (status.canonical_reason() != Some(ours)).then_some(ours)
+    phrase_to_set(status.as_u16(), status.canonical_reason())
+}
+
+/// [`custom_reason`] against a framework's own default phrase: actix writes the phrases of
+/// `http` 0.2, whose table is older than the core's `http` 1 (it has no `425 Too Early`).
+pub fn phrase_to_set(code: u16, framework_default: Option<&str>) -> Option<&'static str> {
+    let ours = reason_phrase(code).unwrap_or("");
+    (framework_default != Some(ours)).then_some(ours)
 }
 
 /// The title of a problem or status body: the reason phrase, or `Status <code>`.
@@ -303,6 +309,8 @@ mod tests {
         assert_eq!(custom(422), Some("Unprocessable Content"));
         assert_eq!(custom(418), None);
         assert_eq!(custom(599), Some(""));
+        assert_eq!(phrase_to_set(425, None), Some("Too Early"));
+        assert_eq!(phrase_to_set(425, Some("Too Early")), None);
     }
 
     proptest::proptest! {

@@ -321,13 +321,20 @@ pub(super) fn status_explorer<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> 
             ensure_that(answers.len() == codes.len(), || {
                 format!("fetching every code from the explorer gave {answers:?}")
             })?;
+            // A backend that declares CanonicalReasonPhrase writes its framework's phrases.
+            let canonical = f
+                .env
+                .deviations
+                .contains(&site_core::Deviation::CanonicalReasonPhrase);
             for (answer, code) in answers.iter().zip(&codes) {
-                let (status, phrase) = match code {
-                    100..=199 => (400, "Bad Request"),
-                    _ => (
-                        *code,
-                        status_codes::reason_phrase(*code).unwrap_or_default(),
-                    ),
+                let status = if *code < 200 { 400 } else { *code };
+                let phrase = if canonical {
+                    http::StatusCode::from_u16(status)
+                        .ok()
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or_default()
+                } else {
+                    status_codes::reason_phrase(status).unwrap_or_default()
                 };
                 let redirect = matches!(code, 301 | 302 | 303 | 307 | 308);
                 let ok = if redirect {

@@ -44,6 +44,8 @@ const PANIC_PATH: &str = "/__browser_panic";
 /// What every flow shares: the server, the driver, where screenshots go, the axe source.
 struct Env {
     backend: &'static str,
+    /// The backend's declared deviations (rocket writes its framework's reason phrases).
+    deviations: &'static [site_core::Deviation],
     base_url: String,
     chromium: PathBuf,
     driver: Driver,
@@ -201,6 +203,7 @@ fn start(backend: &'static Backend) -> Result<Env, String> {
     let shots = target.join("browser").join(backend.name);
     Ok(Env {
         backend: backend.name,
+        deviations: backend.deviations,
         base_url,
         chromium,
         driver,
