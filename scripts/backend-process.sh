@@ -1,6 +1,17 @@
 # Shared by scripts/schemathesis.sh and scripts/redbot.sh (sourced, not run): a backend's
 # release binary started on a free port with a fresh database, stopped with SIGTERM (which
-# must exit 0), and a signed-up, logged-in user. Needs ROOT, USERNAME and PASSWORD set.
+# must exit 0), and a signed-up, logged-in user; and the release build before them.
+# Needs ROOT, USERNAME and PASSWORD set.
+
+# build_backend NAME: builds the release binary (a no-op when it is up to date), unless
+# SITEBENCH_NO_BUILD=1; adds the seconds it took to BUILD_TIME, which the scripts report apart.
+BUILD_TIME=0
+build_backend() {
+    [ "${SITEBENCH_NO_BUILD:-0}" != 1 ] || return 0
+    local started=$SECONDS
+    (cd "$ROOT" && cargo build --quiet --release -p "backend-$1")
+    BUILD_TIME=$((BUILD_TIME + SECONDS - started))
+}
 
 # start_backend NAME DIR [ARG...]: starts the binary (with the extra ARGs), sets PID and URL.
 start_backend() {

@@ -82,7 +82,7 @@ for note in resource.response.notes:
 PY
 }
 
-# start_backend, stop_backend, login.
+# build_backend, start_backend, stop_backend, login.
 # shellcheck source=scripts/backend-process.sh
 . "$ROOT/scripts/backend-process.sh"
 
@@ -122,13 +122,8 @@ check_page() {
 ensure_venv
 failed=()
 start=$SECONDS
-build_time=0
 for name in "${BACKENDS[@]}"; do
-    if [ "${SITEBENCH_NO_BUILD:-0}" != 1 ]; then
-        build_start=$SECONDS
-        (cd "$ROOT" && cargo build --quiet --release -p "backend-$name")
-        build_time=$((build_time + SECONDS - build_start))
-    fi
+    build_backend "$name"
     dir=$(mktemp -d)
     if ! start_backend "$name" "$dir"; then
         failed+=("$name")
@@ -153,7 +148,7 @@ for name in "${BACKENDS[@]}"; do
     [ "$ok" -eq 1 ] || failed+=("$name")
     rm -rf "$dir"
 done
-echo "redbot $REDBOT_VERSION: ${#BACKENDS[@]} backend(s), ${#PAGES[@]} pages each, in $((SECONDS - start - build_time)) s (and $build_time s of builds)"
+echo "redbot $REDBOT_VERSION: ${#BACKENDS[@]} backend(s), ${#PAGES[@]} pages each, in $((SECONDS - start - BUILD_TIME)) s (and $BUILD_TIME s of builds)"
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED: ${failed[*]}"
     exit 1

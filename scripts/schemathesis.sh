@@ -59,7 +59,7 @@ ensure_venv() {
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
-# start_backend, stop_backend, login.
+# build_backend, start_backend, stop_backend, login.
 # shellcheck source=scripts/backend-process.sh
 . "$ROOT/scripts/backend-process.sh"
 
@@ -141,13 +141,8 @@ ensure_venv
 mkdir -p "$LOGS"
 failed=()
 start=$SECONDS
-build_time=0
 for name in "${BACKENDS[@]}"; do
-    if [ "${SITEBENCH_NO_BUILD:-0}" != 1 ]; then
-        build_start=$SECONDS
-        (cd "$ROOT" && cargo build --quiet --release -p "backend-$name")
-        build_time=$((build_time + SECONDS - build_start))
-    fi
+    build_backend "$name"
     backend_start=$SECONDS
     dir=$(mktemp -d)
     if ! start_backend "$name" "$dir" --admin "$USERNAME"; then
@@ -176,7 +171,7 @@ for name in "${BACKENDS[@]}"; do
     [ "$ok" -eq 1 ] || failed+=("$name")
     rm -rf "$dir"
 done
-echo "schemathesis $SCHEMATHESIS_VERSION: ${#BACKENDS[@]} backend(s) in $((SECONDS - start - build_time)) s (and $build_time s of builds)"
+echo "schemathesis $SCHEMATHESIS_VERSION: ${#BACKENDS[@]} backend(s) in $((SECONDS - start - BUILD_TIME)) s (and $BUILD_TIME s of builds)"
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED: ${failed[*]}"
     exit 1

@@ -1,6 +1,7 @@
 //! SITE.md section 5: storage, sessions, passwords. These run the real binary (default
 //! argon2 cost) in a fresh working directory, and look at its database files from outside.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::s4_routes::user_doc;
@@ -11,6 +12,29 @@ use crate::process::{Proc, binary, database_bytes, dir_names, workdir};
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The binary on a new database `file` in a working directory of its own, with one user
+/// signed up (named from `prefix`) so that the database has been written: the directory,
+/// the database's path, the process and its endpoint.
+async fn serving_new_database(
+    cx: &Ctx,
+    file: &str,
+    prefix: &str,
+) -> CheckResult<(tempfile::TempDir, PathBuf, Proc, Endpoint)> {
+    let bin = binary(cx)?;
+    let dir = workdir()?;
+    let db = dir.path().join(file);
+    let db_arg = db.to_string_lossy().into_owned();
+    let mut proc = Proc::spawn(
+        &bin,
+        dir.path(),
+        &["--port", "0", "--quiet", "--database", &db_arg],
+        &[],
+    )?;
+    let ep = proc.ready(cx).await?;
+    sign_up_at(cx, &ep, &fresh_name(prefix), &fresh_password()).await?;
+    Ok((dir, db, proc, ep))
 }
 
 pub(crate) async fn database_created_in_working_directory(cx: &Ctx) -> CheckResult {
@@ -28,18 +52,7 @@ pub(crate) async fn database_created_in_working_directory(cx: &Ctx) -> CheckResu
 }
 
 pub(crate) async fn database_uses_wal(cx: &Ctx) -> CheckResult {
-    let bin = binary(cx)?;
-    let dir = workdir()?;
-    let db = dir.path().join("wal.db");
-    let db_arg = db.to_string_lossy().into_owned();
-    let mut proc = Proc::spawn(
-        &bin,
-        dir.path(),
-        &["--port", "0", "--quiet", "--database", &db_arg],
-        &[],
-    )?;
-    let ep = proc.ready(cx).await?;
-    sign_up_at(cx, &ep, &fresh_name("wal"), &fresh_password()).await?;
+    let (dir, db, _proc, _ep) = serving_new_database(cx, "wal.db", "wal").await?;
     let header = std::fs::read(&db).unwrap_or_default();
     ensure!(
         header.len() >= 100 && header.starts_with(b"SQLite format 3\0"),
@@ -279,18 +292,7 @@ pub(crate) async fn admins_from_repeated_flag(cx: &Ctx) -> CheckResult {
 /// (SITE.md 1), and the server goes on. The fault is real: the check holds SQLite's write
 /// lock on the server's database from outside until the server's busy timeout gives up.
 pub(crate) async fn storage_failure_is_logged_with_its_cause(cx: &Ctx) -> CheckResult {
-    let bin = binary(cx)?;
-    let dir = workdir()?;
-    let db = dir.path().join("locked.db");
-    let db_arg = db.to_string_lossy().into_owned();
-    let mut proc = Proc::spawn(
-        &bin,
-        dir.path(),
-        &["--port", "0", "--quiet", "--database", &db_arg],
-        &[],
-    )?;
-    let ep = proc.ready(cx).await?;
-    sign_up_at(cx, &ep, &fresh_name("lk"), &fresh_password()).await?;
+    let (_dir, db, proc, ep) = serving_new_database(cx, "locked.db", "lk").await?;
     let lock = rusqlite::Connection::open(&db)
         .and_then(|c| c.execute_batch("BEGIN EXCLUSIVE").map(|()| c))
         .map_err(|e| crate::fail::Failure::fail(format!("cannot lock {}: {e}", db.display())))?;
