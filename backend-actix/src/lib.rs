@@ -44,7 +44,7 @@ pub const BACKEND: Backend = Backend {
 /// over-limit chunked body, actix-http reads the rest of it to the end and drops it: its
 /// dispatcher marks a chunked payload "drainable" (`src/h1/dispatcher.rs`, `payload_drainable
 /// = req.chunked()`), and `should_close_for_unread_payload` then keeps the connection
-/// reading a payload the extractor dropped; an announced length is cut off (see `serve`).
+/// reading a payload the extractor dropped; an announced length is cut off (see `run`).
 pub const DEVIATIONS: [Deviation; 3] = [
     Deviation::HostRefusedByFramework,
     Deviation::HeaderFieldsCappedAt96,
@@ -83,48 +83,6 @@ pub fn app(
         .service(get("/openapi.json", openapi))
         .default_service(web::to(static_file))
         .wrap(from_fn(around))
-}
-
-/// A GET route, answering HEAD too (actix adds no HEAD to a GET route); POST, the only other
-/// method that gets this far, reaches the resource's default service: the core's 405.
-fn get<F, Args>(path: &'static str, handler: F) -> Resource
-where
-    F: Handler<Args>,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    web::resource(path)
-        .guard(as_sent(path))
-        .route(web::get().to(handler.clone()))
-        .route(web::head().to(handler))
-        .default_service(web::to(not_get))
-}
-
-/// A POST route; GET and HEAD get the core's 405.
-fn post<F, Args>(path: &'static str, handler: F) -> Resource
-where
-    F: Handler<Args>,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    web::resource(path)
-        .guard(as_sent(path))
-        .route(web::post().to(handler))
-        .default_service(web::to(not_post))
-}
-
-/// actix matches routes on the path with unreserved escapes decoded (actix-router's
-/// `Url::new`), so `/hell%6F` would reach `/hello`; the site's routes claim their paths as
-/// sent, so a request must spell each literal segment out (else the static fallback answers).
-fn as_sent(template: &'static str) -> impl guard::Guard {
-    guard::fn_guard(move |ctx| {
-        let sent = ctx.head().uri.path();
-        template.split('/').count() == sent.split('/').count()
-            && template
-                .split('/')
-                .zip(sent.split('/'))
-                .all(|(t, s)| t.starts_with('{') || t == s)
-    })
 }
 
 async fn hello(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
@@ -203,9 +161,9 @@ async fn openapi(ThinData(site): ThinData<Site>) -> HttpResponse {
 }
 
 async fn static_file(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpResponse {
-    let core = converted(&request);
+    let sent = sent(&request);
     reply(
-        site.static_file(&core.method, &core.uri, &core.headers)
+        site.static_file(&sent.method, &sent.uri, &sent.headers)
             .await,
     )
 }
@@ -218,7 +176,9 @@ async fn not_post(ThinData(site): ThinData<Site>, request: HttpRequest) -> HttpR
     reply(site.method_not_allowed(Allow::Post, &headers(&request)))
 }
 
-/// Around every request, before routing: the core's admission rules (501, Host), panics
+// ----- around every request ------------------------------------------------------------------
+
+/// Around every request, before routing: the core's admission rules (Host, 431, 501), panics
 /// turned into the core's 500, then `Server` and the access log. actix itself lets a panic
 /// end the connection's task without a response, so both the call (routing runs in it) and
 /// the future are caught here.
@@ -230,13 +190,13 @@ async fn around(
     let peer = request
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    let core = Converted::of(request.request());
+    let sent = Sent::of(request.request());
     let version = core_version(request.version());
-    let (exchange, early) = site.begin(peer, &core.method, &core.uri, version, &core.headers);
+    let (exchange, early) = site.begin(peer, &sent.method, &sent.uri, version, &sent.headers);
     let mut response = match early {
         Some(refused) => request.into_response(reply(refused)),
         None => {
-            request.extensions_mut().insert(core);
+            request.extensions_mut().insert(sent);
             let called = catch_unwind(AssertUnwindSafe(|| next.call(request)));
             let answered = match called {
                 Ok(future) => AssertUnwindSafe(future).catch_unwind().await.ok(),
@@ -281,155 +241,7 @@ impl ResponseError for Rendered {
     }
 }
 
-fn reply(reply: Reply) -> HttpResponse {
-    let (parts, body) = reply.into_parts();
-    response(parts.status, &parts.headers, body)
-}
-
-/// actix's body rejections, in the core's terms (the limit comes from `PayloadConfig`).
-fn body_of(body: Result<Bytes, Error>) -> Result<Bytes, BodyError> {
-    body.map_err(|error| match error.as_error::<PayloadError>() {
-        Some(PayloadError::Overflow) => BodyError::TooLarge,
-        _ => BodyError::Unreadable,
-    })
-}
-
-/// The decoded path parameter, or the last segment as sent if actix could not decode it
-/// (actix decodes lossily, so this is a guard rather than a common path).
-fn segment(decoded: Result<web::Path<String>, Error>, request: &HttpRequest) -> String {
-    match decoded {
-        Ok(value) => value.into_inner(),
-        Err(_) => request
-            .path()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
-    }
-}
-
-/// `exchange.finish` on an actix response: what the core adds (`Server`) it writes into an
-/// empty `http` 1 map, copied over (converting all the response's headers there and back cost
-/// more than the rest of the adapter). actix writes `Content-Length` itself, none on 204/304.
-fn finish(exchange: Exchange, response: &mut HttpResponse) {
-    let mut added = http::HeaderMap::new();
-    let length = match response.body().size() {
-        BodySize::Sized(length) => Some(length),
-        BodySize::None | BodySize::Stream => None,
-    };
-    let status = core_status(response.status());
-    exchange.finish(status, length, &mut added);
-    for (name, value) in actix_headers(&added) {
-        response.headers_mut().insert(name, value);
-    }
-    // actix writes its `http` 0.2 crate's phrase (or `<unknown status code>`, as for 425)
-    // unless told one; that table, not the core's `http` 1, is what to compare with.
-    let default = response.status().canonical_reason();
-    if let Some(phrase) = site_core::status_codes::phrase_to_set(status.as_u16(), default) {
-        response.head_mut().reason = Some(phrase);
-    }
-}
-
-// ----- http 0.2 (actix) <-> http 1 (core), through u16 and bytes, in one place. Both crates
-// accept the same grammar, so a conversion fails only on a bug; the fallbacks keep that from
-// becoming a panic.
-
-fn response(status: http::StatusCode, headers: &http::HeaderMap, body: Bytes) -> HttpResponse {
-    let mut response = HttpResponse::with_body(actix_status(status), body).map_into_boxed_body();
-    *response.headers_mut() = actix_headers(headers);
-    // actix writes `Connection` from the head's connection type, not from the header map.
-    if headers
-        .get(http::header::CONNECTION)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
-    {
-        response
-            .head_mut()
-            .set_connection_type(actix_web::http::ConnectionType::Close);
-    }
-    response
-}
-
-fn actix_headers(core: &http::HeaderMap) -> header::HeaderMap {
-    let mut actix = header::HeaderMap::with_capacity(core.len());
-    for (name, value) in core {
-        if let (Ok(name), Ok(value)) = (
-            header::HeaderName::from_bytes(name.as_str().as_bytes()),
-            header::HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            actix.append(name, value);
-        }
-    }
-    actix
-}
-
-fn actix_status(status: http::StatusCode) -> StatusCode {
-    StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-fn core_status(status: StatusCode) -> http::StatusCode {
-    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// The request in the core's `http` 1 types. `around` converts it once and leaves it in the
-/// request's extensions (actix's way to hand data from a middleware to a handler), where the
-/// handler takes it: converting the headers twice cost more than the rest of the adapter.
-struct Converted {
-    method: http::Method,
-    uri: http::Uri,
-    headers: http::HeaderMap,
-}
-
-impl Converted {
-    fn of(request: &HttpRequest) -> Self {
-        Converted {
-            method: core_method(request.method()),
-            uri: core_uri(request.uri()),
-            headers: core_headers(request.headers()),
-        }
-    }
-}
-
-/// What `around` converted, taken out of the extensions (converted here if it is not there).
-fn converted(request: &HttpRequest) -> Converted {
-    let taken = request.extensions_mut().remove::<Converted>();
-    taken.unwrap_or_else(|| Converted::of(request))
-}
-
-fn headers(request: &HttpRequest) -> http::HeaderMap {
-    converted(request).headers
-}
-
-fn core_headers(actix: &header::HeaderMap) -> http::HeaderMap {
-    let mut core = http::HeaderMap::with_capacity(actix.len());
-    for (name, value) in actix.iter() {
-        if let (Ok(name), Ok(value)) = (
-            http::HeaderName::from_bytes(name.as_str().as_bytes()),
-            http::HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            core.append(name, value);
-        }
-    }
-    core
-}
-
-/// An unconvertible method becomes one the core refuses (501).
-fn core_method(method: &Method) -> http::Method {
-    http::Method::from_bytes(method.as_str().as_bytes()).unwrap_or(http::Method::CONNECT)
-}
-
-fn core_uri(uri: &Uri) -> http::Uri {
-    http::Uri::try_from(uri.to_string()).unwrap_or_default()
-}
-
-fn core_version(version: Version) -> http::Version {
-    match version {
-        Version::HTTP_09 => http::Version::HTTP_09,
-        Version::HTTP_10 => http::Version::HTTP_10,
-        Version::HTTP_2 => http::Version::HTTP_2,
-        Version::HTTP_3 => http::Version::HTTP_3,
-        _ => http::Version::HTTP_11,
-    }
-}
+// ----- the server ----------------------------------------------------------------------------
 
 /// Serves until `shutdown` on actix's own runtime (`System`) with `--workers` worker threads.
 /// actix's signal handling is off (the core owns signals); `shutdown` stops the server
@@ -472,4 +284,202 @@ async fn run(
         handle.stop(true).await;
     });
     server.await
+}
+
+// ----- glue: the same names in every adapter, then this one's own ----------------------------
+
+/// The core's reply as actix's response.
+fn reply(reply: Reply) -> HttpResponse {
+    let (parts, body) = reply.into_parts();
+    response(parts.status, &parts.headers, body)
+}
+
+/// actix's body rejections, in the core's terms (the limit comes from `PayloadConfig`).
+fn body_of(body: Result<Bytes, Error>) -> Result<Bytes, BodyError> {
+    body.map_err(|error| match error.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => BodyError::TooLarge,
+        _ => BodyError::Unreadable,
+    })
+}
+
+/// The decoded path parameter, or the last segment as sent if actix could not decode it
+/// (actix decodes lossily, so this is a guard rather than a common path).
+fn segment(decoded: Result<web::Path<String>, Error>, request: &HttpRequest) -> String {
+    match decoded {
+        Ok(value) => value.into_inner(),
+        Err(_) => request
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// A GET route, answering HEAD too (actix adds no HEAD to a GET route: `web::get()` is a
+/// `GET` guard alone, actix-web 4 src/web.rs, `method_route!`); POST, the only other method
+/// that gets this far, reaches the resource's default service: the core's 405.
+fn get<F, Args>(path: &'static str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .guard(exact(path))
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(not_get))
+}
+
+/// A POST route; GET and HEAD get the core's 405.
+fn post<F, Args>(path: &'static str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .guard(exact(path))
+        .route(web::post().to(handler))
+        .default_service(web::to(not_post))
+}
+
+/// actix matches routes on the path with unreserved escapes decoded (actix-router's
+/// `Url::new`), so `/hell%6F` would reach `/hello`; the site's routes claim their paths as
+/// sent, so a request must spell each literal segment out (else the static fallback answers).
+fn exact(template: &'static str) -> impl guard::Guard {
+    guard::fn_guard(move |ctx| {
+        let sent = ctx.head().uri.path();
+        template.split('/').count() == sent.split('/').count()
+            && template
+                .split('/')
+                .zip(sent.split('/'))
+                .all(|(t, s)| t.starts_with('{') || t == s)
+    })
+}
+
+/// The request as sent, in the core's `http` 1 types. `around` converts it once and leaves it
+/// in the request's extensions (actix's way to hand data from a middleware to a handler), where
+/// the handler takes it: converting the headers twice cost more than the rest of the adapter.
+struct Sent {
+    method: http::Method,
+    uri: http::Uri,
+    headers: http::HeaderMap,
+}
+
+impl Sent {
+    fn of(request: &HttpRequest) -> Self {
+        Sent {
+            method: core_method(request.method()),
+            uri: core_uri(request.uri()),
+            headers: core_headers(request.headers()),
+        }
+    }
+}
+
+/// What `around` converted, taken out of the extensions (converted here if it is not there).
+fn sent(request: &HttpRequest) -> Sent {
+    let taken = request.extensions_mut().remove::<Sent>();
+    taken.unwrap_or_else(|| Sent::of(request))
+}
+
+/// The request's headers, as every handler hands them to the core.
+fn headers(request: &HttpRequest) -> http::HeaderMap {
+    sent(request).headers
+}
+
+/// `exchange.finish` on an actix response: what the core adds (`Server`) it writes into an
+/// empty `http` 1 map, copied over (converting all the response's headers there and back cost
+/// more than the rest of the adapter). actix writes `Content-Length` itself, none on 204/304.
+fn finish(exchange: Exchange, response: &mut HttpResponse) {
+    let mut added = http::HeaderMap::new();
+    let length = match response.body().size() {
+        BodySize::Sized(length) => Some(length),
+        BodySize::None | BodySize::Stream => None,
+    };
+    let status = core_status(response.status());
+    exchange.finish(status, length, &mut added);
+    for (name, value) in actix_headers(&added) {
+        response.headers_mut().insert(name, value);
+    }
+    // actix writes its `http` 0.2 crate's phrase (or `<unknown status code>`, as for 425)
+    // unless told one; that table, not the core's `http` 1, is what to compare with.
+    let default = response.status().canonical_reason();
+    if let Some(phrase) = site_core::status_codes::phrase_to_set(status.as_u16(), default) {
+        response.head_mut().reason = Some(phrase);
+    }
+}
+
+// ----- http 0.2 (actix) <-> http 1 (core), through u16 and bytes, in one place. Both crates
+// accept the same grammar, so a conversion fails only on a bug; the fallbacks keep that from
+// becoming a panic.
+
+fn response(status: http::StatusCode, headers: &http::HeaderMap, body: Bytes) -> HttpResponse {
+    let mut response = HttpResponse::with_body(actix_status(status), body).map_into_boxed_body();
+    *response.headers_mut() = actix_headers(headers);
+    // actix writes `Connection` from the head's connection type and skips the header map's
+    // (actix-http 3.19 src/h1/encoder.rs, `encode_headers`).
+    if headers
+        .get(http::header::CONNECTION)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
+    {
+        response
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    response
+}
+
+fn actix_headers(core: &http::HeaderMap) -> header::HeaderMap {
+    let mut actix = header::HeaderMap::with_capacity(core.len());
+    for (name, value) in core {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            actix.append(name, value);
+        }
+    }
+    actix
+}
+
+fn actix_status(status: http::StatusCode) -> StatusCode {
+    StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn core_headers(actix: &header::HeaderMap) -> http::HeaderMap {
+    let mut core = http::HeaderMap::with_capacity(actix.len());
+    for (name, value) in actix.iter() {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_str().as_bytes()),
+            http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            core.append(name, value);
+        }
+    }
+    core
+}
+
+/// An unconvertible method becomes one the core refuses (501).
+fn core_method(method: &Method) -> http::Method {
+    http::Method::from_bytes(method.as_str().as_bytes()).unwrap_or(http::Method::CONNECT)
+}
+
+fn core_uri(uri: &Uri) -> http::Uri {
+    http::Uri::try_from(uri.to_string()).unwrap_or_default()
+}
+
+fn core_version(version: Version) -> http::Version {
+    match version {
+        Version::HTTP_09 => http::Version::HTTP_09,
+        Version::HTTP_10 => http::Version::HTTP_10,
+        Version::HTTP_2 => http::Version::HTTP_2,
+        Version::HTTP_3 => http::Version::HTTP_3,
+        _ => http::Version::HTTP_11,
+    }
+}
+
+fn core_status(status: StatusCode) -> http::StatusCode {
+    http::StatusCode::from_u16(status.as_u16()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
 }

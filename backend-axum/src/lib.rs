@@ -19,7 +19,7 @@ use hyper::body::Body as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
+use site_core::server::{GRACE, HEADER_READ_TIMEOUT, block_on_tokio};
 use site_core::{Allow, BODY_LIMIT, Backend, BodyError, Deviation, Ready, Reply, Shutdown, Site};
 use tower::{Layer, ServiceExt};
 
@@ -150,7 +150,9 @@ async fn not_post(State(site): State<Site>, headers: HeaderMap) -> Response {
     reply(site.method_not_allowed(Allow::Post, &headers))
 }
 
-/// Around every request: the core's admission rules (501, Host), panics turned into the
+// ----- around every request ------------------------------------------------------------------
+
+/// Around every request: the core's admission rules (Host, 431, 501), panics turned into the
 /// core's 500, then `Server` and the access log.
 async fn around(
     State(site): State<Site>,
@@ -174,7 +176,8 @@ async fn around(
     };
     let length = response.body().size_hint().exact();
     exchange.finish(response.status(), length, response.headers_mut());
-    // hyper writes the `http` crate's phrase unless the response carries its own.
+    // hyper writes the `http` crate's phrase unless the response carries its own
+    // (hyper-1.12 src/proto/h1/role.rs, `Server::encode` reads `ext::ReasonPhrase`).
     if let Some(phrase) = site_core::status_codes::custom_reason(response.status()) {
         let phrase = hyper::ext::ReasonPhrase::from_static(phrase.as_bytes());
         response.extensions_mut().insert(phrase);
@@ -182,42 +185,17 @@ async fn around(
     response
 }
 
-fn reply(reply: Reply) -> Response {
-    reply.map(Body::from)
-}
+// ----- the server ----------------------------------------------------------------------------
 
-/// axum's body rejections, in the core's terms (the limit comes from `DefaultBodyLimit`).
-fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, BodyError> {
-    body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => BodyError::TooLarge,
-        _ => BodyError::Unreadable,
-    })
-}
-
-/// The decoded path parameter, or the last segment as sent when it does not decode to UTF-8
-/// (the core then refuses it as it would any malformed value).
-fn segment(decoded: Result<Path<String>, PathRejection>, uri: &Uri) -> String {
-    match decoded {
-        Ok(Path(value)) => value,
-        Err(_) => uri.path().rsplit('/').next().unwrap_or_default().to_owned(),
-    }
-}
-
-/// Serves until `shutdown`, on a tokio runtime with `--workers` threads. hyper's HTTP/1
-/// connection builder is used directly (not `axum::serve`) to get a header-read timeout.
+/// Serves until `shutdown`, on the core's tokio runtime with `--workers` threads. hyper's
+/// HTTP/1 connection builder is used directly (not `axum::serve`) to get a header-read timeout.
 pub fn serve(
     listener: std::net::TcpListener,
     site: Site,
     shutdown: Shutdown,
     ready: Ready,
 ) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(site.workers())
-        .enable_all()
-        .build()?;
-    let result = runtime.block_on(run(listener, site, shutdown, ready));
-    runtime.shutdown_timeout(GRACE);
-    result
+    block_on_tokio(site.workers(), run(listener, site, shutdown, ready))
 }
 
 async fn run(
@@ -262,4 +240,28 @@ async fn run(
     drop(listener);
     let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
     Ok(())
+}
+
+// ----- glue: the same names in every adapter, then this one's own ----------------------------
+
+/// The core's reply as axum's response.
+fn reply(reply: Reply) -> Response {
+    reply.map(Body::from)
+}
+
+/// axum's body rejections, in the core's terms (the limit comes from `DefaultBodyLimit`).
+fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, BodyError> {
+    body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => BodyError::TooLarge,
+        _ => BodyError::Unreadable,
+    })
+}
+
+/// The decoded path parameter, or the last segment as sent when it does not decode to UTF-8
+/// (the core then refuses it as it would any malformed value).
+fn segment(decoded: Result<Path<String>, PathRejection>, uri: &Uri) -> String {
+    match decoded {
+        Ok(Path(value)) => value,
+        Err(_) => uri.path().rsplit('/').next().unwrap_or_default().to_owned(),
+    }
 }

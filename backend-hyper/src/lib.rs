@@ -20,7 +20,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use percent_encoding::percent_decode_str;
-use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
+use site_core::server::{GRACE, HEADER_READ_TIMEOUT, block_on_tokio};
 use site_core::{Allow, BODY_LIMIT, Backend, BodyError, Deviation, Ready, Reply, Shutdown, Site};
 
 /// This backend, as its binary and its conformance tests see it.
@@ -68,24 +68,6 @@ pub async fn app(site: &Site, request: Request<Incoming>) -> Response {
     }
 }
 
-/// A path of one of the two routes with a parameter as the table spells it, with the segment
-/// as sent: one non-empty segment after the prefix, as axum's router matches `{param}`. Any
-/// other path is its own route (or none).
-fn template(path: &str) -> (&str, &str) {
-    for (prefix, template) in [
-        ("/users/", "/users/{username}"),
-        ("/status/", "/status/{code}"),
-    ] {
-        match path.strip_prefix(prefix) {
-            Some(segment) if !segment.is_empty() && !segment.contains('/') => {
-                return (template, segment);
-            }
-            _ => {}
-        }
-    }
-    (path, "")
-}
-
 fn hello(site: &Site, query: Option<&str>, headers: &HeaderMap) -> Response {
     reply(site.hello(query, headers))
 }
@@ -95,7 +77,7 @@ async fn sign_up(site: &Site, headers: &HeaderMap, body: Incoming) -> Response {
 }
 
 async fn user(site: &Site, username: &str, headers: &HeaderMap) -> Response {
-    reply(site.user(&decoded(username), headers).await)
+    reply(site.user(&segment(username), headers).await)
 }
 
 async fn login(site: &Site, headers: &HeaderMap, body: Incoming) -> Response {
@@ -115,7 +97,7 @@ async fn admin(site: &Site, headers: &HeaderMap) -> Response {
 }
 
 fn status(site: &Site, code: &str, headers: &HeaderMap) -> Response {
-    reply(site.status(&decoded(code), headers))
+    reply(site.status(&segment(code), headers))
 }
 
 fn teapot(site: &Site, headers: &HeaderMap) -> Response {
@@ -150,7 +132,9 @@ fn not_post(site: &Site, headers: &HeaderMap) -> Response {
     reply(site.method_not_allowed(Allow::Post, headers))
 }
 
-/// Around every request, before routing: the core's admission rules (501, Host), panics
+// ----- around every request ------------------------------------------------------------------
+
+/// Around every request, before routing: the core's admission rules (Host, 431, 501), panics
 /// turned into the core's 500, then `Server` and the access log. hyper itself would close
 /// the connection on a panic without answering.
 async fn around(
@@ -174,7 +158,8 @@ async fn around(
     };
     let length = response.body().size_hint().exact();
     exchange.finish(response.status(), length, response.headers_mut());
-    // hyper writes the `http` crate's phrase unless the response carries its own.
+    // hyper writes the `http` crate's phrase unless the response carries its own
+    // (hyper-1.12 src/proto/h1/role.rs, `Server::encode` reads `ext::ReasonPhrase`).
     if let Some(phrase) = site_core::status_codes::custom_reason(response.status()) {
         let phrase = hyper::ext::ReasonPhrase::from_static(phrase.as_bytes());
         response.extensions_mut().insert(phrase);
@@ -182,48 +167,16 @@ async fn around(
     Ok(response)
 }
 
-/// The core's reply as is: hyper writes `Content-Length` from the body's length, and sends the
-/// headers without the body for HEAD.
-fn reply(reply: Reply) -> Response {
-    reply.map(Full::new)
-}
+// ----- the server ----------------------------------------------------------------------------
 
-/// The POST body, limited while it is read whatever the framing: an announced length over
-/// the limit is refused unread (no `100 Continue` either), any other body stops at the first
-/// frame that passes it.
-async fn body_of(body: Incoming) -> Result<Bytes, BodyError> {
-    if body.size_hint().lower() > BODY_LIMIT as u64 {
-        return Err(BodyError::TooLarge);
-    }
-    match Limited::new(body, BODY_LIMIT).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<LengthLimitError>() => Err(BodyError::TooLarge),
-        Err(_) => Err(BodyError::Unreadable),
-    }
-}
-
-/// The path parameter percent-decoded, as axum's `Path<String>` gives it, or as sent when it
-/// does not decode to UTF-8 (the core then refuses it as it would any malformed value).
-fn decoded(segment: &str) -> Cow<'_, str> {
-    percent_decode_str(segment)
-        .decode_utf8()
-        .unwrap_or(Cow::Borrowed(segment))
-}
-
-/// Serves until `shutdown`, on a tokio runtime with `--workers` threads.
+/// Serves until `shutdown`, on the core's tokio runtime with `--workers` threads.
 pub fn serve(
     listener: std::net::TcpListener,
     site: Site,
     shutdown: Shutdown,
     ready: Ready,
 ) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(site.workers())
-        .enable_all()
-        .build()?;
-    let result = runtime.block_on(run(listener, site, shutdown, ready));
-    runtime.shutdown_timeout(GRACE);
-    result
+    block_on_tokio(site.workers(), run(listener, site, shutdown, ready))
 }
 
 async fn run(
@@ -259,4 +212,52 @@ async fn run(
     drop(listener);
     let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
     Ok(())
+}
+
+// ----- glue: the same names in every adapter, then this one's own ----------------------------
+
+/// The core's reply as is: hyper writes `Content-Length` from the body's length, and sends the
+/// headers without the body for HEAD.
+fn reply(reply: Reply) -> Response {
+    reply.map(Full::new)
+}
+
+/// The POST body, limited while it is read whatever the framing: an announced length over
+/// the limit is refused unread (no `100 Continue` either), any other body stops at the first
+/// frame that passes it.
+async fn body_of(body: Incoming) -> Result<Bytes, BodyError> {
+    if body.size_hint().lower() > BODY_LIMIT as u64 {
+        return Err(BodyError::TooLarge);
+    }
+    match Limited::new(body, BODY_LIMIT).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Unreadable),
+    }
+}
+
+/// The path parameter percent-decoded, as axum's `Path<String>` gives it, or as sent when it
+/// does not decode to UTF-8 (the core then refuses it as it would any malformed value).
+fn segment(sent: &str) -> Cow<'_, str> {
+    percent_decode_str(sent)
+        .decode_utf8()
+        .unwrap_or(Cow::Borrowed(sent))
+}
+
+/// A path of one of the two routes with a parameter as the table spells it, with the segment
+/// as sent: one non-empty segment after the prefix, as axum's router matches `{param}`. Any
+/// other path is its own route (or none).
+fn template(path: &str) -> (&str, &str) {
+    for (prefix, template) in [
+        ("/users/", "/users/{username}"),
+        ("/status/", "/status/{code}"),
+    ] {
+        match path.strip_prefix(prefix) {
+            Some(param) if !param.is_empty() && !param.contains('/') => {
+                return (template, param);
+            }
+            _ => {}
+        }
+    }
+    (path, "")
 }

@@ -18,7 +18,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use percent_encoding::percent_decode_str;
-use site_core::server::{GRACE, HEADER_READ_TIMEOUT};
+use site_core::server::{GRACE, HEADER_READ_TIMEOUT, block_on_tokio};
 use site_core::{
     Allow, BODY_LIMIT, Backend, BodyError, Deviation, Ready, Reply, Shutdown, Site, SiteError,
 };
@@ -138,7 +138,9 @@ async fn unclaimed(_rejection: Rejection) -> Result<Response, Infallible> {
     ))
 }
 
-/// Around every request, before any filter runs: the core's admission rules (501, Host),
+// ----- around every request ------------------------------------------------------------------
+
+/// Around every request, before any filter runs: the core's admission rules (Host, 431, 501),
 /// panics turned into the core's 500, then `Server` and the access log. It wraps
 /// `warp::service` rather than being a `wrap_fn` filter: a filter cannot catch a handler's
 /// unwinding, and `warp::addr::remote()` is `None` outside `warp::serve`.
@@ -167,7 +169,8 @@ async fn around(
     };
     let length = response.body().size_hint().exact();
     exchange.finish(response.status(), length, response.headers_mut());
-    // hyper writes the `http` crate's phrase unless the response carries its own.
+    // hyper writes the `http` crate's phrase unless the response carries its own
+    // (hyper-1.12 src/proto/h1/role.rs, `Server::encode` reads `ext::ReasonPhrase`).
     if let Some(phrase) = site_core::status_codes::custom_reason(response.status()) {
         let phrase = hyper::ext::ReasonPhrase::from_static(phrase.as_bytes());
         response.extensions_mut().insert(phrase);
@@ -175,142 +178,19 @@ async fn around(
     Ok(response)
 }
 
-fn reply(reply: Reply) -> Response {
-    reply.into_response()
-}
+// ----- the server ----------------------------------------------------------------------------
 
-/// Shared state, as warp's examples pass a database handle.
-fn with_site(site: Site) -> impl Filter<Extract = (Site,), Error = Infallible> + Clone {
-    warp::any().map(move || site.clone())
-}
-
-fn headers() -> impl Filter<Extract = (HeaderMap,), Error = Infallible> + Copy {
-    warp::header::headers_cloned()
-}
-
-/// `warp::query::raw` rejects a request without a query; the core wants `None` then.
-fn raw_query() -> impl Filter<Extract = (Option<String>,), Error = Infallible> + Copy {
-    warp::query::raw()
-        .map(Some)
-        .or(warp::any().map(|| None))
-        .unify()
-}
-
-/// GET and HEAD. warp has no automatic HEAD; hyper drops the body of a HEAD response.
-fn read() -> impl Filter<Extract = (), Error = Rejection> + Copy {
-    warp::get().or(warp::head()).unify()
-}
-
-/// A GET route: GET and HEAD reach `handler`, POST gets the core's 405 (warp's own 405 has
-/// no `Allow`).
-fn get<P, H>(at: P, handler: H, site: &Site) -> Route
-where
-    P: Filter<Extract = (), Error = Rejection> + Clone + Send + Sync + 'static,
-    H: Filter<Extract = (Response,)> + Clone + Send + Sync + 'static,
-    H::Error: Into<Rejection>,
-{
-    let wrong = warp::post()
-        .and(with_site(site.clone()))
-        .and(headers())
-        .then(not_get);
-    at.and(read().and(handler.boxed()).or(wrong).unify())
-        .boxed()
-}
-
-/// A POST route: POST reaches `handler`, GET and HEAD get the core's 405.
-fn post<P, H>(at: P, handler: H, site: &Site) -> Route
-where
-    P: Filter<Extract = (), Error = Rejection> + Clone + Send + Sync + 'static,
-    H: Filter<Extract = (Response,)> + Clone + Send + Sync + 'static,
-    H::Error: Into<Rejection>,
-{
-    let wrong = read()
-        .and(with_site(site.clone()))
-        .and(headers())
-        .then(not_post);
-    at.and(warp::post().and(handler.boxed()).or(wrong).unify())
-        .boxed()
-}
-
-/// warp's `path!` also matches `/hello/` (the slash after the last segment is skipped); the
-/// site's routes are exact, so a path with a trailing slash is left to the static fallback.
-fn exact() -> impl Filter<Extract = (), Error = Rejection> + Copy {
-    path::full()
-        .and_then(|full: FullPath| async move {
-            if full.as_str().len() > 1 && full.as_str().ends_with('/') {
-                Err(warp::reject::not_found())
-            } else {
-                Ok(())
-            }
-        })
-        .untuple_one()
-}
-
-/// The POST body, read as it arrives up to `BODY_LIMIT + 1` bytes whatever the framing:
-/// `warp::body::content_length_limit` only checks the announced length (and refuses chunked
-/// bodies with 411), and warp's `json`/`form` filters answer 415/400 before the core could.
-fn body() -> impl Filter<Extract = (Result<Bytes, BodyError>,), Error = Rejection> + Copy {
-    warp::body::stream().then(body_of)
-}
-
-async fn body_of(
-    stream: impl Stream<Item = Result<impl Buf, warp::Error>>,
-) -> Result<Bytes, BodyError> {
-    let mut stream = std::pin::pin!(stream);
-    let mut body = BytesMut::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
-        if body.len() + chunk.remaining() > BODY_LIMIT {
-            return Err(BodyError::TooLarge);
-        }
-        body.put(chunk);
-    }
-    Ok(body.freeze())
-}
-
-/// The path parameter, percent-decoded (warp hands over the segment as sent), or as sent when
-/// it does not decode to UTF-8 (the core then refuses it as it would any malformed value).
-fn segment() -> impl Filter<Extract = (String,), Error = Rejection> + Copy {
-    path::param().and(path::end()).map(|raw: String| {
-        let decoded = percent_decode_str(&raw)
-            .decode_utf8()
-            .ok()
-            .map(|d| d.into_owned());
-        decoded.unwrap_or(raw)
-    })
-}
-
-/// The request target as sent (path still percent-encoded, query kept): warp has filters for
-/// the path and the query but none for the `Uri`.
-fn uri() -> impl Filter<Extract = (Uri,), Error = Rejection> + Copy {
-    path::full()
-        .and(raw_query())
-        .and_then(|full: FullPath, query: Option<String>| async move {
-            let target = match query {
-                Some(query) => format!("{}?{query}", full.as_str()),
-                None => full.as_str().to_owned(),
-            };
-            Uri::try_from(target).map_err(|_| warp::reject::not_found())
-        })
-}
-
-/// Serves until `shutdown`, on a tokio runtime with `--workers` threads. warp 0.4's own server
-/// (`warp::serve`, server.rs) builds hyper's connection builder without a timer, so hyper's
-/// header-read timeout never fires, and its `Accept` trait is private, so the connection
-/// cannot be wrapped either: hyper's HTTP/1 builder serves `warp::service` directly instead.
+/// Serves until `shutdown`, on the core's tokio runtime with `--workers` threads. warp 0.4's
+/// own server (`warp::serve`, server.rs) builds hyper's connection builder without a timer, so
+/// hyper's header-read timeout never fires, and its `Accept` trait is private, so the
+/// connection cannot be wrapped either: hyper's HTTP/1 builder serves `warp::service` directly.
 pub fn serve(
     listener: std::net::TcpListener,
     site: Site,
     shutdown: Shutdown,
     ready: Ready,
 ) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(site.workers())
-        .enable_all()
-        .build()?;
-    let result = runtime.block_on(run(listener, site, shutdown, ready));
-    runtime.shutdown_timeout(GRACE);
-    result
+    block_on_tokio(site.workers(), run(listener, site, shutdown, ready))
 }
 
 async fn run(
@@ -348,4 +228,129 @@ async fn run(
     drop(listener);
     let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
     Ok(())
+}
+
+// ----- glue: the same names in every adapter, then this one's own ----------------------------
+
+/// The core's reply as warp's response.
+fn reply(reply: Reply) -> Response {
+    reply.into_response()
+}
+
+/// The POST body, read as it arrives up to `BODY_LIMIT + 1` bytes whatever the framing:
+/// `warp::body::content_length_limit` only checks the announced length (and refuses chunked
+/// bodies with 411), and warp's `json`/`form` filters answer 415/400 before the core could.
+fn body() -> impl Filter<Extract = (Result<Bytes, BodyError>,), Error = Rejection> + Copy {
+    warp::body::stream().then(body_of)
+}
+
+async fn body_of(
+    stream: impl Stream<Item = Result<impl Buf, warp::Error>>,
+) -> Result<Bytes, BodyError> {
+    let mut stream = std::pin::pin!(stream);
+    let mut body = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        if body.len() + chunk.remaining() > BODY_LIMIT {
+            return Err(BodyError::TooLarge);
+        }
+        body.put(chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The path parameter, percent-decoded (warp hands over the segment as sent), or as sent when
+/// it does not decode to UTF-8 (the core then refuses it as it would any malformed value).
+fn segment() -> impl Filter<Extract = (String,), Error = Rejection> + Copy {
+    path::param().and(path::end()).map(|raw: String| {
+        let decoded = percent_decode_str(&raw)
+            .decode_utf8()
+            .ok()
+            .map(|d| d.into_owned());
+        decoded.unwrap_or(raw)
+    })
+}
+
+/// A GET route: GET and HEAD reach `handler`, POST gets the core's 405 (warp's own 405 has
+/// no `Allow`).
+fn get<P, H>(at: P, handler: H, site: &Site) -> Route
+where
+    P: Filter<Extract = (), Error = Rejection> + Clone + Send + Sync + 'static,
+    H: Filter<Extract = (Response,)> + Clone + Send + Sync + 'static,
+    H::Error: Into<Rejection>,
+{
+    let wrong = warp::post()
+        .and(with_site(site.clone()))
+        .and(headers())
+        .then(not_get);
+    at.and(read().and(handler.boxed()).or(wrong).unify())
+        .boxed()
+}
+
+/// A POST route: POST reaches `handler`, GET and HEAD get the core's 405.
+fn post<P, H>(at: P, handler: H, site: &Site) -> Route
+where
+    P: Filter<Extract = (), Error = Rejection> + Clone + Send + Sync + 'static,
+    H: Filter<Extract = (Response,)> + Clone + Send + Sync + 'static,
+    H::Error: Into<Rejection>,
+{
+    let wrong = read()
+        .and(with_site(site.clone()))
+        .and(headers())
+        .then(not_post);
+    at.and(warp::post().and(handler.boxed()).or(wrong).unify())
+        .boxed()
+}
+
+/// GET and HEAD. warp has no automatic HEAD; hyper drops the body of a HEAD response.
+fn read() -> impl Filter<Extract = (), Error = Rejection> + Copy {
+    warp::get().or(warp::head()).unify()
+}
+
+/// warp's `path!` also matches `/hello/` (the slash after a matched segment is skipped:
+/// warp-0.4.3 src/route.rs, `set_unmatched_path`); the site's routes are exact, so a path with
+/// a trailing slash is left to the static fallback.
+fn exact() -> impl Filter<Extract = (), Error = Rejection> + Copy {
+    path::full()
+        .and_then(|full: FullPath| async move {
+            if full.as_str().len() > 1 && full.as_str().ends_with('/') {
+                Err(warp::reject::not_found())
+            } else {
+                Ok(())
+            }
+        })
+        .untuple_one()
+}
+
+/// Shared state, as warp's examples pass a database handle.
+fn with_site(site: Site) -> impl Filter<Extract = (Site,), Error = Infallible> + Clone {
+    warp::any().map(move || site.clone())
+}
+
+/// The request's headers, as every handler hands them to the core.
+fn headers() -> impl Filter<Extract = (HeaderMap,), Error = Infallible> + Copy {
+    warp::header::headers_cloned()
+}
+
+/// `warp::query::raw` rejects a request without a query (warp-0.4.3 src/filters/query.rs,
+/// `raw`); the core wants `None` then.
+fn raw_query() -> impl Filter<Extract = (Option<String>,), Error = Infallible> + Copy {
+    warp::query::raw()
+        .map(Some)
+        .or(warp::any().map(|| None))
+        .unify()
+}
+
+/// The request target as sent (path still percent-encoded, query kept): warp has filters for
+/// the path and the query but none for the `Uri`.
+fn uri() -> impl Filter<Extract = (Uri,), Error = Rejection> + Copy {
+    path::full()
+        .and(raw_query())
+        .and_then(|full: FullPath, query: Option<String>| async move {
+            let target = match query {
+                Some(query) => format!("{}?{query}", full.as_str()),
+                None => full.as_str().to_owned(),
+            };
+            Uri::try_from(target).map_err(|_| warp::reject::not_found())
+        })
 }

@@ -3,7 +3,7 @@
 //! `BaseHTTPRequestHandler` answers), exactly one `Host` header in HTTP/1.1 (else `400`), and
 //! for `POST` routes, not being a cross-site post (else `403`).
 
-use http::header::{HOST, ORIGIN};
+use http::header::{ACCEPT, HOST, HeaderValue, ORIGIN};
 use http::{HeaderMap, Method, Version};
 
 use crate::errors::SiteError;
@@ -14,13 +14,38 @@ use crate::errors::SiteError;
 pub const HEADER_SECTION_BYTES: usize = 32 * 1024;
 pub const HEADER_FIELDS: usize = 100;
 
+/// What the exchange keeps of an admitted request's header section.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Admitted<'h> {
+    /// The first `Accept`, for the `500` after a panic (HTML when HTML was asked for).
+    pub accept: Option<&'h HeaderValue>,
+}
+
 /// The header-section rule, the `Host` rule, then the method rule; checked for every request
-/// on every path.
-pub fn admit(method: &Method, version: Version, headers: &HeaderMap) -> Result<(), SiteError> {
-    if headers.len() > HEADER_FIELDS || header_section_bytes(headers) > HEADER_SECTION_BYTES {
+/// on every path. The fields are read in one pass, which also finds `Accept`: a lookup by
+/// name would hash the name again, and every request pays for this.
+pub fn admit<'h>(
+    method: &Method,
+    version: Version,
+    headers: &'h HeaderMap,
+) -> Result<Admitted<'h>, SiteError> {
+    if headers.len() > HEADER_FIELDS {
         return Err(SiteError::HeaderSectionTooLarge);
     }
-    let hosts = headers.get_all(HOST).iter().count();
+    // The blank line's CRLF, then `name: value` and CRLF per field, as parsed (whitespace
+    // around values, which parsers drop, is not counted).
+    let (mut bytes, mut hosts, mut accept) = (2, 0, None);
+    for (name, value) in headers {
+        bytes += name.as_str().len() + 2 + value.len() + 2;
+        if name == HOST {
+            hosts += 1;
+        } else if name == ACCEPT && accept.is_none() {
+            accept = Some(value);
+        }
+    }
+    if bytes > HEADER_SECTION_BYTES {
+        return Err(SiteError::HeaderSectionTooLarge);
+    }
     if hosts > 1 {
         return Err(SiteError::DuplicateHost);
     }
@@ -30,17 +55,7 @@ pub fn admit(method: &Method, version: Version, headers: &HeaderMap) -> Result<(
     if !matches!(*method, Method::GET | Method::HEAD | Method::POST) {
         return Err(SiteError::NotImplemented);
     }
-    Ok(())
-}
-
-/// The header section's size on the wire, as parsed: `name: value` and CRLF per field, and the
-/// blank line's CRLF. Whitespace around values, which parsers drop, is not counted.
-fn header_section_bytes(headers: &HeaderMap) -> usize {
-    headers
-        .iter()
-        .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
-        .sum::<usize>()
-        + 2
+    Ok(Admitted { accept })
 }
 
 /// The CSRF rule of SITE.md section 7, for the site's `POST` routes: refuse a post that the
@@ -119,6 +134,24 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `admit` without what it keeps, for the rules alone.
+    fn admitted(method: &Method, version: Version, headers: &HeaderMap) -> Result<(), SiteError> {
+        admit(method, version, headers).map(drop)
+    }
+
+    #[test]
+    fn the_first_accept_is_kept_from_the_same_pass() {
+        let mut h = headers(&[("host", "a"), ("accept", "text/html")]);
+        h.append(ACCEPT, HeaderValue::from_static("application/json"));
+        let kept = admit(&Method::GET, Version::HTTP_11, &h).map(|a| a.accept.cloned());
+        assert_eq!(kept, Ok(Some(HeaderValue::from_static("text/html"))));
+        let none = headers(&[("host", "a")]);
+        assert_eq!(
+            admit(&Method::GET, Version::HTTP_11, &none),
+            Ok(Admitted { accept: None })
+        );
+    }
     use http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -133,13 +166,13 @@ mod tests {
     fn host_rules_by_version() {
         let none = HeaderMap::new();
         assert_eq!(
-            admit(&Method::GET, Version::HTTP_11, &none),
+            admitted(&Method::GET, Version::HTTP_11, &none),
             Err(SiteError::MissingHost)
         );
-        assert_eq!(admit(&Method::GET, Version::HTTP_10, &none), Ok(()));
+        assert_eq!(admitted(&Method::GET, Version::HTTP_10, &none), Ok(()));
         let two = headers(&[("host", "a"), ("host", "b")]);
         assert_eq!(
-            admit(&Method::GET, Version::HTTP_10, &two),
+            admitted(&Method::GET, Version::HTTP_10, &two),
             Err(SiteError::DuplicateHost)
         );
     }
@@ -150,12 +183,12 @@ mod tests {
         for m in ["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "BREW"] {
             let method = Method::from_bytes(m.as_bytes()).expect("token");
             assert_eq!(
-                admit(&method, Version::HTTP_11, &h),
+                admitted(&method, Version::HTTP_11, &h),
                 Err(SiteError::NotImplemented),
                 "{m}"
             );
         }
-        assert_eq!(admit(&Method::HEAD, Version::HTTP_11, &h), Ok(()));
+        assert_eq!(admitted(&Method::HEAD, Version::HTTP_11, &h), Ok(()));
     }
 
     #[test]
@@ -206,7 +239,7 @@ mod tests {
                 let value = http::HeaderValue::try_from("v".repeat(value_len)).expect("a value");
                 headers.append(name, value);
             }
-            admit(&Method::GET, Version::HTTP_11, &headers)
+            admitted(&Method::GET, Version::HTTP_11, &headers)
         };
         assert_eq!(with(100, 10), Ok(()));
         assert_eq!(with(101, 10), Err(SiteError::HeaderSectionTooLarge));

@@ -1,71 +1,21 @@
-//! Reading the body of `POST /users` and `POST /login`: the content type (`415`), the size
-//! (`413`), then the syntax (`400`), in the order SITE.md section 8 fixes. Rules (`422`) come
-//! after, in `users`.
+//! The credentials `POST /users` and `POST /login` carry: the body's kind (`415`) and size
+//! (`413`), both `body`'s, then its syntax (`400`), in the order SITE.md section 8 fixes.
+//! Rules (`422`) come after, in `users`.
 
 use bytes::Bytes;
 use http::HeaderMap;
-use http::header::CONTENT_TYPE;
-use percent_encoding::percent_decode;
 use serde::Deserialize;
 
+use crate::body::{BodyError, BodyKind, NotUtf8, body_kind, form_pairs, within_limit};
 use crate::errors::SiteError;
 
-/// The most a `POST` body may hold; reading stops one byte past it.
-pub const BODY_LIMIT: usize = 16 * 1024;
-
-/// Why an adapter could not hand over a whole body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyError {
-    /// More than `BODY_LIMIT` bytes, announced or read.
-    TooLarge,
-    /// The connection failed or the transfer coding was broken.
-    Unreadable,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
-    Form,
-    Json,
-}
-
+/// A username and password as sent, before any rule is checked, and the kind of body they came
+/// in (the answer takes the same form).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub username: String,
     pub password: String,
     pub kind: BodyKind,
-}
-
-/// The body kind named by `Content-Type`, if the site accepts it.
-pub fn body_kind(headers: &HeaderMap) -> Result<BodyKind, SiteError> {
-    let mut values = headers.get_all(CONTENT_TYPE).iter();
-    let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(SiteError::UnsupportedMediaType(
-            "Send the body as application/x-www-form-urlencoded or application/json.",
-        ));
-    };
-    let text = value.to_str().unwrap_or("");
-    let mut parts = text.split(';');
-    let essence = parts.next().unwrap_or("").trim();
-    let kind = if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        BodyKind::Form
-    } else if essence.eq_ignore_ascii_case("application/json") {
-        BodyKind::Json
-    } else {
-        return Err(SiteError::UnsupportedMediaType(
-            "Send the body as application/x-www-form-urlencoded or application/json.",
-        ));
-    };
-    for param in parts {
-        if let Some((name, value)) = param.split_once('=')
-            && name.trim().eq_ignore_ascii_case("charset")
-            && !value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
-        {
-            return Err(SiteError::UnsupportedMediaType(
-                "The only charset accepted is utf-8.",
-            ));
-        }
-    }
-    Ok(kind)
 }
 
 /// Content type, then size, then syntax: the first failure decides the status.
@@ -84,19 +34,6 @@ pub fn parse(
         password,
         kind,
     })
-}
-
-/// The whole body, if it arrived and fits [`BODY_LIMIT`] (`413` otherwise, `400` when it
-/// could not be read). Every POST route's body passes here, `/logout`'s too.
-pub fn within_limit(body: Result<Bytes, BodyError>) -> Result<Bytes, SiteError> {
-    match body {
-        Ok(body) if body.len() > BODY_LIMIT => Err(SiteError::ContentTooLarge),
-        Ok(body) => Ok(body),
-        Err(BodyError::TooLarge) => Err(SiteError::ContentTooLarge),
-        Err(BodyError::Unreadable) => Err(SiteError::MalformedBody(
-            "The request body could not be read.".into(),
-        )),
-    }
 }
 
 #[derive(Deserialize)]
@@ -143,38 +80,12 @@ fn parse_form(body: &[u8]) -> Result<(String, String), SiteError> {
     }
 }
 
-/// A name or value that is not UTF-8 once percent-decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NotUtf8;
-
-/// Splits `application/x-www-form-urlencoded` text (also a query string) into decoded pairs.
-pub fn form_pairs(input: &[u8]) -> Result<Vec<(String, String)>, NotUtf8> {
-    let mut pairs = Vec::new();
-    for piece in input.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
-        let (name, value) = match piece.iter().position(|&b| b == b'=') {
-            Some(at) => (&piece[..at], &piece[at + 1..]),
-            None => (piece, &b""[..]),
-        };
-        pairs.push((decode_component(name)?, decode_component(value)?));
-    }
-    Ok(pairs)
-}
-
-fn decode_component(raw: &[u8]) -> Result<String, NotUtf8> {
-    let spaced: Vec<u8> = raw
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
-    percent_decode(&spaced)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| NotUtf8)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::body::BODY_LIMIT;
     use http::HeaderValue;
+    use http::header::CONTENT_TYPE;
 
     fn headers(content_type: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

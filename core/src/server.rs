@@ -1,7 +1,8 @@
 //! Starting and stopping a backend, the same way for all of them: `main` parses the shared
 //! command line, binds the port, opens the site, prints the start-up line and hands over to
 //! the backend's `serve`; `spawn` does the same in-process on port 0 for tests and benchmarks.
-//! Shutdown (Ctrl-C, SIGTERM, or a test's stop) is one future every `serve` awaits.
+//! Shutdown (Ctrl-C, SIGTERM, or a test's stop) is one future every `serve` awaits, and the
+//! tokio runtime most backends serve on is built once here (`block_on_tokio`).
 
 use std::future::Future;
 use std::io::Write as _;
@@ -22,7 +23,8 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A backend: serves `site` on `listener` (already bound, non-blocking) until `shutdown`
 /// resolves, then drains for at most `GRACE`. It builds its framework's runtime with
-/// `workers` threads, calls `ready` once it accepts connections, and blocks until done.
+/// `site.workers()` threads (most with [`block_on_tokio`]), calls `ready` once it accepts
+/// connections, and blocks until done.
 pub type ServeFn = fn(TcpListener, Site, Shutdown, Ready) -> std::io::Result<()>;
 
 /// A backend as the code that runs it sees it. Each `backend-<name>` crate exports one as
@@ -96,6 +98,24 @@ impl Future for Shutdown {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.0.as_mut().poll(cx)
     }
+}
+
+/// Runs a backend's server future to the end on a multi-threaded tokio runtime with `workers`
+/// worker threads (`--workers`), then gives the tasks still running (connections past their
+/// grace) at most `GRACE` before dropping them. Every backend but actix, which brings its own
+/// runtime, serves this way; only the runtime is built here, so what each framework does is
+/// still to be read in its adapter's `run`.
+pub fn block_on_tokio(
+    workers: usize,
+    server: impl Future<Output = std::io::Result<()>>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(server);
+    runtime.shutdown_timeout(GRACE);
+    result
 }
 
 /// Binds the listening socket; `Err` is the one line to print (port in use, bad address).

@@ -1,23 +1,24 @@
 //! The site itself: one method per route of SITE.md section 4, each taking what an adapter
-//! extracts (raw query, path segment, headers, body) and returning the finished response.
-//! Adapters call these and convert the `Reply`; every decision is made here.
+//! extracts (raw query, path segment, headers, body) and returning the route's `Reply`, which
+//! the adapter converts; every decision is made here. What happens around every request
+//! (admission, `Server`, the access log, panics) is `exchange`'s.
 
 use std::collections::HashSet;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use http::{HeaderMap, Method, StatusCode, Uri};
 use serde::Serialize;
 
-use crate::access_log;
 use crate::admission;
+use crate::body::{BodyError, BodyKind, body_kind, form_pairs, within_limit};
 use crate::cli::Config;
-use crate::credentials::{self, BodyError, BodyKind};
+use crate::credentials;
 pub use crate::errors::Allow;
 use crate::errors::SiteError;
+use crate::exchange::Lifecycle;
 use crate::negotiation::prefers_html;
 use crate::openapi;
 use crate::pages;
@@ -40,7 +41,7 @@ const ADMIN_LIST_LIMIT: u32 = 100;
 pub struct Site(Arc<Inner>);
 
 struct Inner {
-    server: HeaderValue,
+    lifecycle: Lifecycle,
     statics: StaticRoot,
     storage: Storage,
     sessions: LiveSessions,
@@ -48,7 +49,6 @@ struct Inner {
     throttle: LoginThrottle,
     admins: HashSet<String>,
     secure_cookies: bool,
-    quiet: bool,
     workers: usize,
     panic_path: Option<String>,
 }
@@ -84,14 +84,8 @@ impl Site {
         };
         let storage = Storage::open(&config.database)?;
         let passwords = Passwords::new(config.password_cost, config.workers)?;
-        // Made once and leaked, so that each response's copy is free (a shared `Bytes` would
-        // count references on every request).
-        let server: &'static str = format!("sitebench-{backend}").leak();
-        let server = HeaderValue::from_str(server)
-            .map(|_| HeaderValue::from_static(server))
-            .map_err(|_| format!("invalid backend name {backend:?}"))?;
         Ok(Self(Arc::new(Inner {
-            server,
+            lifecycle: Lifecycle::new(backend, config.quiet)?,
             statics,
             storage,
             sessions: LiveSessions::default(),
@@ -103,7 +97,6 @@ impl Site {
                 .map(|a| a.to_ascii_lowercase())
                 .collect(),
             secure_cookies: config.secure_cookies,
-            quiet: config.quiet,
             workers: config.workers,
             panic_path: config.panic_path,
         })))
@@ -114,36 +107,9 @@ impl Site {
         self.0.workers
     }
 
-    // ----- the around-every-request hooks -------------------------------------------------
-
-    /// The start of every exchange, before routing: checks the request may be served at all
-    /// (`Err` carries the `400`/`501` to send) and remembers what the access log needs.
-    pub fn begin(
-        &self,
-        peer: IpAddr,
-        method: &Method,
-        uri: &Uri,
-        version: Version,
-        headers: &HeaderMap,
-    ) -> (Exchange, Option<Reply>) {
-        let exchange = Exchange {
-            log: (!self.0.quiet).then(|| {
-                Box::new(LogStart {
-                    peer,
-                    method: method.clone(),
-                    uri: uri.clone(),
-                    version,
-                    at: time::OffsetDateTime::now_utc(),
-                })
-            }),
-            accept: headers.get(http::header::ACCEPT).cloned(),
-            head: *method == Method::HEAD,
-            server: self.0.server.clone(),
-        };
-        let early = admission::admit(method, version, headers)
-            .err()
-            .map(|error| error.render(headers));
-        (exchange, early)
+    /// What [`Site::begin`] starts every exchange from.
+    pub(crate) fn lifecycle(&self) -> &Lifecycle {
+        &self.0.lifecycle
     }
 
     // ----- routes, in the order of SITE.md section 4 ---------------------------------------
@@ -151,7 +117,7 @@ impl Site {
     /// `GET /hello?name=...`
     pub fn hello(&self, query: Option<&str>, request: &HeaderMap) -> Reply {
         answer(request, || {
-            let pairs = credentials::form_pairs(query.unwrap_or("").as_bytes())
+            let pairs = form_pairs(query.unwrap_or("").as_bytes())
                 .map_err(|_| SiteError::BadQuery("The query string is not valid UTF-8."))?;
             let mut names = pairs
                 .iter()
@@ -278,13 +244,13 @@ impl Site {
     pub async fn logout(&self, request: &HeaderMap, body: Result<Bytes, BodyError>) -> Reply {
         answer_later(request, async {
             admission::same_origin_post(request)?;
-            credentials::within_limit(body)?;
+            within_limit(body)?;
             if let Some(token) = SessionToken::from_request(request) {
                 let digest = token.digest();
                 self.0.storage.delete_session(digest).await?;
                 self.0.sessions.forget(&digest);
             }
-            let mut response = match credentials::body_kind(request) {
+            let mut response = match body_kind(request) {
                 Ok(BodyKind::Form) => see_other(HeaderValue::from_static("/")),
                 _ => reply::empty(StatusCode::NO_CONTENT),
             };
@@ -488,58 +454,6 @@ impl Site {
             .sessions
             .remember(digest, Arc::clone(&username), expires_at);
         Ok(username)
-    }
-}
-
-/// What an adapter keeps from `Site::begin` until the response is ready.
-pub struct Exchange {
-    /// Boxed: adapters carry the exchange across an await, and a small one is cheap to move.
-    log: Option<Box<LogStart>>,
-    /// For the `500` after a panic, which must still be HTML when HTML was asked for: kept
-    /// as sent, and read only then.
-    accept: Option<HeaderValue>,
-    head: bool,
-    server: HeaderValue,
-}
-
-struct LogStart {
-    peer: IpAddr,
-    method: Method,
-    uri: Uri,
-    version: Version,
-    at: time::OffsetDateTime,
-}
-
-impl Exchange {
-    /// The end of every exchange: adds `Server`, drops a `Content-Length` a framework put on a
-    /// 204 or 304 (they carry none), and writes the access-log line with the body's length
-    /// (`body_len`, as the framework knows it: the core leaves `Content-Length` to it).
-    pub fn finish(self, status: StatusCode, body_len: Option<u64>, headers: &mut HeaderMap) {
-        headers.insert(http::header::SERVER, self.server);
-        let bodiless = matches!(status.as_u16(), 204 | 304);
-        if bodiless {
-            headers.remove(http::header::CONTENT_LENGTH);
-        }
-        if let Some(log) = self.log {
-            access_log::write(&access_log::line(
-                log.peer,
-                log.at,
-                &log.method,
-                &log.uri,
-                log.version,
-                status,
-                body_len.filter(|_| !self.head && !bodiless),
-            ));
-        }
-    }
-
-    /// The `500` for a handler that panicked; the server goes on serving.
-    pub fn panicked(&self) -> Reply {
-        let mut request = HeaderMap::new();
-        if let Some(accept) = &self.accept {
-            request.insert(http::header::ACCEPT, accept.clone());
-        }
-        SiteError::Panicked.render(&request)
     }
 }
 

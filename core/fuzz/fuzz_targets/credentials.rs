@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, header::CONTENT_TYPE};
 use libfuzzer_sys::fuzz_target;
+use site_core::body::form_pairs;
 use site_core::credentials;
 
 fuzz_target!(|input: (&[u8], &[u8])| {
@@ -17,5 +18,5 @@ fuzz_target!(|input: (&[u8], &[u8])| {
         let status = error.status().as_u16();
         assert!((400..500).contains(&status), "{error:?} is {status}");
     }
-    let _ = credentials::form_pairs(body);
+    let _ = form_pairs(body);
 });
