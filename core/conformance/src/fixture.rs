@@ -96,7 +96,7 @@ fn symlink(_target: &Path, _link: &Path) -> io::Result<()> {
 }
 
 impl Target {
-    /// A target with only a base URL: every check that needs more is skipped.
+    /// An outside server with only a base URL: every check that needs more is skipped.
     pub fn new(base_url: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into(),
@@ -106,13 +106,15 @@ impl Target {
             panic_path: None,
             static_dir: None,
             binary: None,
+            in_process: false,
         }
     }
 
     /// Starts two in-process servers of `backend` (they live as long as the test binary):
     /// the main one (embedded static root, admin `conformance-admin`, panic path
     /// `/__sitebench/panic`, a temporary database) and one serving the static fixture from
-    /// disk. `binary` is the backend's executable for the process checks.
+    /// disk. `binary` is the backend's executable for the process checks. Every check can run
+    /// against it, so a skip is a failure.
     pub fn in_process(backend: &'static Backend, binary: &str) -> Self {
         let temp = tempfile::Builder::new()
             .prefix("sitebench-conformance-")
@@ -143,6 +145,7 @@ impl Target {
                 dir: root,
             }),
             binary: Some(PathBuf::from(binary)),
+            in_process: true,
         }
     }
 }

@@ -17,11 +17,15 @@
 //! site_conformance::conformance_tests!(target());
 //! ```
 //!
-//! and `bench verify --url` calls [`run_all`]. What a target lacks (admin, panic path,
-//! `--static-dir` server, binary) turns the checks needing it into skips.
+//! and `bench verify --url` calls [`run_all`]. Against an outside server, what the target
+//! lacks (admin, panic path, `--static-dir` server, binary) turns the checks needing it into
+//! skips; against [`Target::in_process`], which gives every check what it needs, a skip is a
+//! failure.
 //!
-//! The checks are listed once, grouped by SITE.md section, in [`with_checks!`];
-//! `bench verify --list` prints that index.
+//! The checks are listed once, by module path, in [`with_checks!`]; each section's module
+//! (`checks/s4_1_signup.rs`) states its SITE.md section once, in its `SECTION`, and
+//! `bench verify --list` prints that index. Helpers two sections share live in
+//! `checks/support.rs`.
 
 #[macro_use]
 mod fail;
@@ -31,6 +35,7 @@ mod client;
 mod expect;
 mod fixture;
 mod process;
+mod tools;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -41,6 +46,7 @@ pub use futures_util::future::BoxFuture;
 
 pub use client::Ctx;
 pub use fixture::{IN_PROCESS_ADMIN, IN_PROCESS_PANIC_PATH, write_static_fixture};
+pub use tools::{REQUIRE_TOOLS, tools_required};
 
 /// A line of SITE.md a backend cannot honour because of its framework (declared in the
 /// backend's `DEVIATIONS`); the suite then expects exactly the deviating behaviour, and fails
@@ -64,6 +70,10 @@ pub struct Target {
     pub static_dir: Option<StaticDirTarget>,
     /// The backend binary, for the process checks (sections 5 and 6). `None` skips them.
     pub binary: Option<PathBuf>,
+    /// Started by [`Target::in_process`], which gives every check what it needs: a skip
+    /// there is a failure (a check that cannot run proves nothing, and would pass unseen).
+    /// `false` for an outside server, where a skip is reported and allowed.
+    pub in_process: bool,
 }
 
 /// A server started with `--static-dir dir`, where `dir` holds [`write_static_fixture`]'s files.
@@ -76,7 +86,8 @@ pub struct StaticDirTarget {
 /// The password the admin checks use for `Target::admin`.
 pub const ADMIN_PASSWORD: &str = "conformance-admin-pw";
 
-/// One check: its name (a function in `checks`), its SITE.md section, how to run it.
+/// One check: its name (a function in a section module of `checks`), its SITE.md section
+/// (that module's `SECTION`), how to run it.
 pub struct Check {
     pub name: &'static str,
     pub section: &'static str,
@@ -95,7 +106,9 @@ impl fmt::Debug for Check {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Pass,
+    /// The server broke the contract (or the check could not run where it must).
     Fail(String),
+    /// The target lacks what the check needs; only an outside server may skip.
     Skip(String),
 }
 
@@ -117,15 +130,18 @@ impl Summary {
 /// checks start binaries).
 const CHECK_DEADLINE: Duration = Duration::from_secs(120);
 
-/// THE list of checks, grouped by SITE.md section, in the contract's order: a new check is
-/// one `async fn` in `checks/` plus its name here. Calls `$callback! { [extra...] "1": [check,
-/// ...], "2": [...], ... }`; [`CHECKS`] (with each check's section), the per-backend
-/// `#[test]`s of [`conformance_tests!`] and `bench verify` are all derived from it.
+/// THE list of checks, by the module that holds them, in the contract's order: a new check
+/// is one `pub(crate) async fn` in its section's module under `checks/` plus its name in that
+/// module's group here. Calls `$callback! { [extra...] s1_conventions: [check, ...],
+/// s2_methods: [...], ... }`; [`CHECKS`], the per-backend `#[test]`s of
+/// [`conformance_tests!`] and `bench verify` are all derived from it. A check's section is its
+/// module's `SECTION`, written nowhere else, so a check cannot be listed under one section
+/// and live in another: `checks::<module>::<name>` must exist for the crate to compile.
 #[macro_export]
 macro_rules! with_checks {
     ($callback:path, $($extra:tt)*) => {
         $callback! { [$($extra)*]
-        "1": [
+        s1_conventions: [
             server_header_names_backend, date_header_is_imf_fixdate, bodies_have_type_and_length,
             text_types_carry_utf8_charset, head_matches_get_dynamic, head_matches_get_static,
             head_matches_get_errors, head_sends_no_body_on_wire, errors_are_problem_details,
@@ -137,12 +153,12 @@ macro_rules! with_checks {
             accept_most_specific_range_wins, accept_unrelated_types_give_json,
             panic_gives_500_and_server_survives,
         ],
-        "2": [
+        s2_methods: [
             get_routes_answer_405_to_post, post_routes_answer_405_to_get,
             post_routes_answer_405_to_head, put_is_501, delete_is_501, patch_is_501,
             options_is_501, trace_is_501, extension_method_is_501, lowercase_method_is_501,
         ],
-        "3": [
+        s3_static: [
             home_page_is_html, index_html_same_as_home, root_files_exist, home_links_every_demo,
             home_has_forms, guide_explains_get_and_post, static_dir_serves_disk_files,
             static_dir_sees_changes_without_restart, static_dir_sees_new_and_deleted_files,
@@ -159,7 +175,7 @@ macro_rules! with_checks {
             if_modified_since_garbage_ignored, not_modified_headers, head_conditional_304,
             range_ignored, post_on_static_405,
         ],
-        "4": [
+        s4_routes: [
             hello_defaults_to_world, hello_greets_name, hello_decodes_query, hello_escapes_name,
             hello_rejects_empty_name, hello_name_length_limit, hello_rejects_name_twice,
             user_profile_json, user_profile_case_insensitive, user_profile_unknown_404,
@@ -172,7 +188,7 @@ macro_rules! with_checks {
             openapi_documents_bodies_and_problems, openapi_is_stable,
             unauthorized_carries_www_authenticate,
         ],
-        "4.1": [
+        s4_1_signup: [
             signup_json_201, signup_form_303, signup_accepts_utf8_charset,
             signup_ignores_unknown_fields, signup_rejects_other_content_types_415,
             signup_requires_content_type_415, signup_rejects_other_charsets_415,
@@ -184,27 +200,27 @@ macro_rules! with_checks {
             unprocessable_lists_every_broken_rule, username_taken_409,
             username_taken_ignores_case_409, concurrent_signups_one_wins,
         ],
-        "4.2": [
+        s4_2_login: [
             login_json_200, login_form_303, login_session_works, login_token_new_each_time,
             login_wrong_password_401, login_unknown_user_401, login_invalid_username_401,
             login_failures_identical, login_body_rules, login_throttles_after_five_failures,
             failed_logins_take_similar_time,
         ],
-        "4.3": [
+        s4_3_status: [
             status_2xx_body, status_3xx_body_and_location, status_without_body_codes,
             status_4xx_problem, status_5xx_problem, status_titles_follow_rfc9110,
             status_unassigned_codes_titled, status_401_www_authenticate, status_405_allow,
             status_429_503_retry_after, status_1xx_is_400_informational,
             status_rejects_malformed_codes, status_problem_detail_explains_code,
         ],
-        "5": [
+        s5_storage: [
             database_created_in_working_directory, database_uses_wal, database_memory_works,
             signup_survives_kill_9, passwords_stored_as_argon2id_default_cost,
             session_token_not_stored_in_clear, session_survives_restart,
             overlong_password_rejected_before_hashing,
             admins_from_repeated_flag,
         ],
-        "6": [
+        s6_cli: [
             cli_prints_startup_line, cli_bind_flag, cli_access_log_is_clf, cli_quiet_silences_log,
             cli_env_switches, cli_env_port, cli_flag_beats_env, cli_env_admin_list,
             cli_admin_ignores_case, cli_secure_cookies, cli_static_dir_flag, cli_workers_flag,
@@ -213,7 +229,7 @@ macro_rules! with_checks {
             cli_rejects_missing_static_dir, cli_rejects_unusable_database, cli_rejects_port_in_use,
             cli_rejects_bad_env_value,
         ],
-        "7": [
+        s7_robustness: [
             csrf_cross_site_post_403, csrf_same_site_post_allowed, csrf_foreign_origin_403,
             csrf_matching_origin_allowed, csrf_origin_port_compared, csrf_does_not_affect_get,
             host_header_required, host_header_twice_400, http10_needs_no_host,
@@ -224,7 +240,7 @@ macro_rules! with_checks {
             body_limit_chunked_413, chunked_body_within_limit_accepted,
             body_limit_on_login_and_logout, abuse_leaves_others_served, abuse_loses_no_signup,
         ],
-        "8": [
+        s8_fine_points: [
             order_415_before_413, order_413_before_400, order_400_before_422, order_422_before_409,
             order_login_checks_before_401, field_given_twice_is_400,
             one_error_entry_per_broken_rule, fallback_claims_every_path, empty_segment_404,
@@ -247,7 +263,7 @@ macro_rules! conformance_tests {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_test_fns {
-    ([$target:expr] $($section:literal: [$($name:ident),* $(,)?]),* $(,)?) => {
+    ([$target:expr] $($module:ident: [$($name:ident),* $(,)?]),* $(,)?) => {
         $($(
             #[test]
             fn $name() {
@@ -258,19 +274,25 @@ macro_rules! __conformance_test_fns {
 }
 
 macro_rules! build_checks {
-    ([] $($section:literal: [$($name:ident),* $(,)?]),* $(,)?) => {
+    ([] $($module:ident: [$($name:ident),* $(,)?]),* $(,)?) => {
         mod runners {
             use super::{BoxFuture, Ctx, Outcome, checks, finish};
             $($(
                 pub(super) fn $name<'a>(cx: &'a Ctx) -> BoxFuture<'a, Outcome> {
-                    Box::pin(async move { finish(checks::$name(cx).await) })
+                    Box::pin(async move { finish(checks::$module::$name(cx).await) })
                 }
             )*)*
         }
 
         /// Every check, in SITE.md order, with its section.
         pub static CHECKS: &[Check] = &[
-            $($( Check { name: stringify!($name), section: $section, run: runners::$name }, )*)*
+            $($(
+                Check {
+                    name: stringify!($name),
+                    section: checks::$module::SECTION,
+                    run: runners::$name,
+                },
+            )*)*
         ];
     };
 }
@@ -290,8 +312,18 @@ pub fn find(name: &str) -> Option<&'static Check> {
     CHECKS.iter().find(|c| c.name == name)
 }
 
-/// Runs one check under the deadline; a panic inside it is a failure.
+/// Runs one check under the deadline; a panic inside it is a failure, and so is a skip
+/// against an in-process target.
 async fn run_check(check: &Check, cx: &Ctx) -> Outcome {
+    match run_to_outcome(check, cx).await {
+        Outcome::Skip(why) if cx.target.in_process => Outcome::Fail(format!(
+            "skipped against an in-process target, which gives every check what it needs: {why}"
+        )),
+        outcome => outcome,
+    }
+}
+
+async fn run_to_outcome(check: &Check, cx: &Ctx) -> Outcome {
     let run = std::panic::AssertUnwindSafe((check.run)(cx)).catch_unwind();
     match tokio::time::timeout(CHECK_DEADLINE, run).await {
         Ok(Ok(outcome)) => outcome,
@@ -330,7 +362,8 @@ pub fn run_check_by_name(name: &str, target: &Target) -> Outcome {
     })
 }
 
-/// For `#[test]`s: panics with `check <name> on <backend>: <why>` on failure, prints skips.
+/// For `#[test]`s: panics with `check <name> on <backend>: <why>` on failure (a skip against
+/// an in-process target is one), prints the skips an outside server may have.
 pub fn run_one(name: &str, target: &Target) {
     let backend = target
         .backend
@@ -383,25 +416,150 @@ pub async fn run_where(
 
 #[cfg(test)]
 mod tests {
+    use std::path::{Path, PathBuf};
+
     use super::*;
 
+    /// Every section module with its `SECTION` and the checks listed under it, in order.
+    macro_rules! listed_by_module {
+        ([] $($module:ident: [$($name:ident),* $(,)?]),* $(,)?) => {
+            const LISTED: &[(&str, &str, &[&str])] = &[
+                $( (stringify!($module), checks::$module::SECTION, &[$(stringify!($name)),*]), )*
+            ];
+        };
+    }
+    with_checks!(listed_by_module,);
+
+    fn crate_dir() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn checks_dir() -> PathBuf {
+        crate_dir().join("src/checks")
+    }
+
+    /// The section numbers of SITE.md's headings, in order: `## 1. Conventions` is "1",
+    /// `### 4.1 POST /users` is "4.1".
+    fn site_md_sections() -> Vec<String> {
+        let path = crate_dir().join("../../docs/SITE.md");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        text.lines()
+            .filter_map(|line| line.strip_prefix("## ").or(line.strip_prefix("### ")))
+            .filter_map(|heading| heading.split_whitespace().next())
+            .map(|number| number.trim_end_matches('.'))
+            .filter(|number| number.starts_with(|c: char| c.is_ascii_digit()))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The section a module's file name gives: `s4_1_signup` is "4.1", `s4_routes` is "4".
+    fn section_of_file_name(module: &str) -> String {
+        module
+            .strip_prefix('s')
+            .unwrap_or(module)
+            .split('_')
+            .take_while(|part| part.parse::<u8>().is_ok())
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// The checks a section module defines: its `pub(crate) async fn`s.
+    fn defined_checks(source: &str) -> Vec<&str> {
+        source
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub(crate) async fn "))
+            .filter_map(|rest| rest.split('(').next())
+            .collect()
+    }
+
     #[test]
-    fn checks_are_unique_and_sectioned() {
+    fn check_names_are_unique() {
         let mut names: Vec<&str> = CHECKS.iter().map(|c| c.name).collect();
         let total = names.len();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), total, "duplicate check names");
         assert!(total >= 130, "only {total} checks");
-        let sections = ["1", "2", "3", "4", "4.1", "4.2", "4.3", "5", "6", "7", "8"];
-        for check in CHECKS {
+    }
+
+    /// The list walks SITE.md's sections in the document's order, each once: the index
+    /// `bench verify --list` prints reads like the contract.
+    #[test]
+    fn sections_are_listed_once_each_in_site_md_order() {
+        let mut listed: Vec<&str> = CHECKS.iter().map(|c| c.section).collect();
+        listed.dedup();
+        assert_eq!(listed, site_md_sections());
+    }
+
+    /// A module states its section once (`SECTION`), and its file name and first doc line
+    /// agree; it defines exactly the checks listed under it, so a check that lives in one
+    /// section cannot be listed (or forgotten) in another.
+    #[test]
+    fn each_module_holds_exactly_the_checks_listed_under_its_section() {
+        for &(module, section, listed) in LISTED {
+            let path = checks_dir().join(format!("{module}.rs"));
+            let source = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(
+                section_of_file_name(module),
+                section,
+                "{module}.rs states SECTION {section:?}: the file name says otherwise"
+            );
+            let doc = format!("//! SITE.md section {section}:");
             assert!(
-                sections.contains(&check.section),
-                "{} has section {}",
-                check.name,
-                check.section
+                source.starts_with(&doc),
+                "{module}.rs must begin with {doc:?}"
+            );
+            let mut defined = defined_checks(&source);
+            let mut listed = listed.to_vec();
+            defined.sort_unstable();
+            listed.sort_unstable();
+            assert_eq!(
+                defined, listed,
+                "the `pub(crate) async fn`s of {module}.rs (its checks) against those listed under {module} in with_checks!"
             );
         }
+    }
+
+    #[test]
+    fn the_misfile_guards_read_what_they_should() {
+        assert_eq!(section_of_file_name("s4_1_signup"), "4.1");
+        assert_eq!(section_of_file_name("s4_routes"), "4");
+        assert_eq!(section_of_file_name("s8_fine_points"), "8");
+        let source = "//! x\npub(crate) async fn a_check(cx: &Ctx) -> CheckResult {\n}\nasync fn helper(cx: &Ctx) {}\npub(crate) fn shared() {}\n";
+        assert_eq!(defined_checks(source), ["a_check"]);
+        let sections = site_md_sections();
+        assert_eq!(sections.first().map(String::as_str), Some("1"));
+        assert!(sections.iter().any(|s| s == "4.1"), "{sections:?}");
+    }
+
+    /// Section modules share helpers only through `support`: none names another section
+    /// (nor does `support`), and none re-exports a whole module.
+    #[test]
+    fn sections_import_only_from_support() {
+        let entries = std::fs::read_dir(checks_dir()).expect("src/checks");
+        let mut read = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let source = std::fs::read_to_string(&path).expect("a checks file");
+            read += 1;
+            for (number, line) in source.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                let names_a_section = ["super::s", "checks::s", "self::s"].iter().any(|prefix| {
+                    code.match_indices(prefix).any(|(at, _)| {
+                        code[at + prefix.len()..].starts_with(|c: char| c.is_ascii_digit())
+                    })
+                });
+                assert!(
+                    !names_a_section && !code.contains("::*;"),
+                    "{}:{}: {line:?}: a section's helpers that another section needs go to checks/support.rs",
+                    path.display(),
+                    number + 1
+                );
+            }
+        }
+        assert!(read > LISTED.len(), "read only {read} files");
     }
 
     #[test]

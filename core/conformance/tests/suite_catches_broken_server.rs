@@ -1,6 +1,7 @@
 //! The conformance suite can fail: a tiny hyper server answers `/plaintext`, `/healthz`,
 //! `/teapot` and `/status/418` per SITE.md, and with one rule broken at a time the checks of that rule fail
-//! while the others still pass. Checks needing what this target lacks are skipped.
+//! while the others still pass. Checks needing what this target lacks are skipped, unless the
+//! target says it is in-process (where every check can run), which turns a skip into a failure.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -198,4 +199,16 @@ fn checks_needing_more_than_a_url_are_skipped() {
             "{name} should be skipped"
         );
     }
+}
+
+/// Against an in-process target every check can run, so a skip there is a failure: a check
+/// that quietly stopped running must not pass a backend's tests.
+#[test]
+fn a_skip_fails_against_an_in_process_target() {
+    let mut target = target(Broken::Nothing);
+    target.in_process = true;
+    for name in ["admin_lists_users", "cli_prints_startup_line"] {
+        assert_fail(name, &target, "skipped against an in-process target");
+    }
+    assert_pass("plaintext_exact", &target);
 }

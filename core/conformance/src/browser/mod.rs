@@ -125,7 +125,7 @@ pub fn main(backend: &'static Backend) -> ExitCode {
                 .join(" && ")
         );
     }
-    let require = std::env::var_os("SITEBENCH_REQUIRE_TOOLS").is_some_and(|v| v == "1");
+    let require = crate::tools_required();
     let mut trials = Vec::new();
     for &(name, without_js, flow) in FLOWS {
         for javascript in [true, false] {
@@ -146,7 +146,8 @@ pub fn main(backend: &'static Backend) -> ExitCode {
             let trial = Trial::test(name, move || match env {
                 Some(env) => run(&env, javascript, flow),
                 None => Err(Failed::from(format!(
-                    "{missing_text} missing, and SITEBENCH_REQUIRE_TOOLS=1 says the tools must be there"
+                    "{missing_text} missing, and {}=1 says the tools must be there",
+                    crate::REQUIRE_TOOLS
                 ))),
             });
             trials.push(trial.with_ignored_flag(!missing.is_empty() && !require));

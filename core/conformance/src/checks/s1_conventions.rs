@@ -5,10 +5,16 @@ use std::time::{Duration, SystemTime};
 use http::Method;
 use site_core::Deviation;
 
-use super::{cookie, creds, expect_405, fresh_name, get_with_session, new_session, still_serving};
+use super::support::{
+    cookie, creds, expect_405, fresh_name, fresh_password, get_with_session, new_session,
+    oversized_post, serving_new_database, sign_up_at, still_serving,
+};
 use crate::client::{Ctx, Endpoint, RawConn, Resp, get_request};
 use crate::expect::{HTML, PROBLEM_JSON, contains_escaped, imf_fixdate, unix, unix_now};
-use crate::fail::CheckResult;
+use crate::fail::{CheckResult, Failure};
+
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "1";
 
 /// `Server: sitebench-<backend>` on successes, errors, framework errors.
 pub(crate) async fn server_header_names_backend(cx: &Ctx) -> CheckResult {
@@ -110,7 +116,7 @@ pub(crate) async fn text_types_carry_utf8_charset(cx: &Ctx) -> CheckResult {
 }
 
 /// HEAD gives GET's status and headers (but `Date`) and no body.
-pub(crate) async fn head_matches_get(
+async fn head_matches_get(
     cx: &Ctx,
     ep: &Endpoint,
     path: &str,
@@ -268,8 +274,7 @@ pub(crate) async fn framework_errors_are_problem_details(cx: &Ctx) -> CheckResul
     cx.send(cx.post(&cx.main, "/users", Some("text/plain"), "username=x"))
         .await?
         .problem(415, Some("Unsupported Media Type"))?;
-    let resp =
-        super::s7_robustness::oversized_post(cx, "/users", "application/json", 17 * 1024).await?;
+    let resp = oversized_post(cx, "/users", "application/json", 17 * 1024).await?;
     cx.conventions(&resp)?;
     resp.problem(413, Some("Content Too Large"))?;
     Ok(())
@@ -614,5 +619,48 @@ pub(crate) async fn session_responses_are_not_stored(cx: &Ctx) -> CheckResult {
             resp.status
         );
     }
+    Ok(())
+}
+
+/// A failure of storage is a `500` whose cause reaches stderr, one line even under `--quiet`
+/// (SITE.md 1), and the server goes on. The fault is real: the check holds SQLite's write
+/// lock on the server's database from outside until the server's busy timeout gives up.
+pub(crate) async fn storage_failure_is_logged_with_its_cause(cx: &Ctx) -> CheckResult {
+    let (_dir, db, proc, ep) = serving_new_database(cx, "locked.db", "lk").await?;
+    let lock = rusqlite::Connection::open(&db)
+        .and_then(|c| c.execute_batch("BEGIN EXCLUSIVE").map(|()| c))
+        .map_err(|e| Failure::fail(format!("cannot lock {}: {e}", db.display())))?;
+    let name = fresh_name("lk");
+    let resp = cx
+        .send(cx.post(
+            &ep,
+            "/users",
+            Some("application/json"),
+            creds(&name, &fresh_password()).to_string(),
+        ))
+        .await?;
+    resp.problem(500, Some("Internal Server Error"))?;
+    let line = proc
+        .wait_stderr(Duration::from_secs(5), |l| l.contains("500"))
+        .await;
+    drop(lock);
+    let Some(line) = line else {
+        fail!(
+            "a 500 from a locked database left no line on stderr under --quiet; stderr {:?}",
+            proc.stderr()
+        );
+    };
+    let lower = line.to_ascii_lowercase();
+    ensure!(
+        lower.contains("sqlite") && lower.contains("locked"),
+        "the 500's stderr line {line:?} should name its cause (SQLite: database is locked)"
+    );
+    ensure!(
+        !String::from_utf8_lossy(&resp.body).contains("locked"),
+        "the client must see only the generic problem, not the cause: {}",
+        resp.excerpt()
+    );
+    // The lock is gone: the server goes on.
+    sign_up_at(cx, &ep, &name, &fresh_password()).await?;
     Ok(())
 }

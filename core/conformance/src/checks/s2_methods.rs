@@ -2,9 +2,12 @@
 
 use http::Method;
 
-use super::{expect_405, expect_not_implemented, fresh_name};
+use super::support::{expect_405, expect_not_implemented, fresh_name};
 use crate::client::{Ctx, get_request};
 use crate::fail::CheckResult;
+
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "2";
 
 /// Every GET route of section 4.
 const GET_ROUTES: &[&str] = &[

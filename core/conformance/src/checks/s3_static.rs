@@ -5,11 +5,14 @@ use std::path::Path;
 
 use http::Method;
 
-use super::{expect_405, random_text, still_serving, still_serving_at};
+use super::support::{expect_405, random_text, still_serving, still_serving_at};
 use crate::client::{Ctx, Endpoint, RawConn, Resp, get_request};
 use crate::expect::{HTML, fmt_date, from_unix, imf_fixdate, unix, unix_now};
 use crate::fail::{CheckResult, Failure};
 use crate::fixture::{FIXTURE_FILES, FIXTURE_MTIME, OUTSIDE_MARKER};
+
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "3";
 
 /// The bytes of a fixture file.
 fn fixture(name: &str) -> CheckResult<&'static [u8]> {

@@ -2,14 +2,16 @@
 
 use serde_json::json;
 
-use super::s4_routes::user_doc;
-use super::{
+use super::support::{
     creds, fresh_name, fresh_password, join_all, padded_form, padded_json, post_in_background,
-    random_text, sign_up,
+    random_text, sign_up, unprocessable, user_doc,
 };
 use crate::client::{Ctx, FORM, Resp, form};
 use crate::expect::{rfc3339_utc, unix_now};
 use crate::fail::CheckResult;
+
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "4.1";
 
 async fn post_users(
     cx: &Ctx,
@@ -275,29 +277,6 @@ pub(crate) async fn signup_non_string_value_400(cx: &Ctx) -> CheckResult {
             .map_err(|e| e.context(&body.to_string()))?;
     }
     Ok(())
-}
-
-/// A 422 whose `errors` name exactly these fields (each at least once).
-pub(crate) fn unprocessable(resp: &Resp, fields: &[&str]) -> CheckResult<Vec<(String, String)>> {
-    let problem = resp.problem(422, Some("Unprocessable Content"))?;
-    let Some(errors) = problem.errors else {
-        fail!(
-            "{}: a 422 must list the broken rules in `errors`",
-            resp.what
-        );
-    };
-    let mut got: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
-    got.sort_unstable();
-    got.dedup();
-    let mut want = fields.to_vec();
-    want.sort_unstable();
-    ensure_eq!(
-        got,
-        want,
-        "{}: the fields named in `errors` ({errors:?})",
-        resp.what
-    );
-    Ok(errors)
 }
 
 async fn rejected(cx: &Ctx, username: &str, password: &str, fields: &[&str]) -> CheckResult {

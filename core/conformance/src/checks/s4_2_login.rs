@@ -4,13 +4,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{
+use super::support::{
     creds, fresh_name, fresh_password, get_with_session, log_in, new_user, padded_json,
-    post_in_background, session_token, sign_up_at,
+    post_in_background, session_token, sign_up_at, throttled,
 };
 use crate::client::{Ctx, Endpoint, FORM, Resp, form};
 use crate::fail::CheckResult;
 use crate::process::{Proc, binary, workdir};
+
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "4.2";
 
 async fn login_json(cx: &Ctx, username: &str, password: &str) -> CheckResult<Resp> {
     cx.post_json("/login", &creds(username, password)).await
@@ -164,20 +167,6 @@ pub(crate) async fn login_body_rules(cx: &Ctx) -> CheckResult {
     // None of these counted as failures or logged in: the right password still works.
     log_in(cx, &name, &password).await?;
     Ok(())
-}
-
-/// `429` with `Retry-After` in whole seconds, 1 to 60.
-pub(crate) fn throttled(resp: &Resp) -> CheckResult<u64> {
-    resp.problem(429, Some("Too Many Requests"))?;
-    let retry = resp.must_header("retry-after")?;
-    let Some(secs) = retry.parse::<u64>().ok().filter(|s| (1..=60).contains(s)) else {
-        fail!(
-            "{}: Retry-After must be whole seconds within the 60 s window, got {retry:?}",
-            resp.what
-        );
-    };
-    resp.no_header("set-cookie")?;
-    Ok(secs)
 }
 
 pub(crate) async fn login_throttles_after_five_failures(cx: &Ctx) -> CheckResult {

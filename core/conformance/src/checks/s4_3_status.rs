@@ -6,6 +6,9 @@ use crate::client::{Ctx, RawConn, Resp};
 use crate::expect::{JSON, compact_object, ordered_object};
 use crate::fail::CheckResult;
 
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "4.3";
+
 async fn status(cx: &Ctx, code: &str) -> CheckResult<Resp> {
     cx.get(&format!("/status/{code}")).await
 }

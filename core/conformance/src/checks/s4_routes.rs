@@ -4,13 +4,16 @@
 use http::Method;
 use serde_json::Value;
 
-use super::{
+use super::support::{
     admin_session, cookie, creds, fresh_name, fresh_password, get_with_session, new_session,
-    new_user, random_text, sign_up,
+    new_user, random_text, sign_up, user_doc,
 };
 use crate::client::{Ctx, FORM, Resp};
 use crate::expect::{HTML, JSON, contains_escaped};
 use crate::fail::CheckResult;
+
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "4";
 
 const REALM: &str = "Cookie realm=\"sitebench\"";
 
@@ -109,20 +112,6 @@ pub(crate) async fn hello_rejects_name_twice(cx: &Ctx) -> CheckResult {
         hello(cx, query).await?.problem(400, Some("Bad Request"))?;
     }
     Ok(())
-}
-
-/// `{"username","created_at","admin"}` of a user response.
-pub(crate) fn user_doc(resp: &Resp) -> CheckResult<(String, String, bool)> {
-    let values = resp.json_doc(&["username", "created_at", "admin"])?;
-    let (Some(username), Some(created_at), Some(admin)) =
-        (values[0].as_str(), values[1].as_str(), values[2].as_bool())
-    else {
-        fail!(
-            "{}: expected string username, string created_at, boolean admin, got {values:?}",
-            resp.what
-        );
-    };
-    Ok((username.to_owned(), created_at.to_owned(), admin))
 }
 
 pub(crate) async fn user_profile_json(cx: &Ctx) -> CheckResult {

@@ -1,40 +1,21 @@
 //! SITE.md section 5: storage, sessions, passwords. These run the real binary (default
 //! argon2 cost) in a fresh working directory, and look at its database files from outside.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::s4_routes::user_doc;
-use super::{cookie, creds, fresh_name, fresh_password, log_in_at, sign_up_at};
+use super::support::{
+    cookie, creds, fresh_name, fresh_password, log_in_at, serving_new_database, sign_up_at,
+    user_doc,
+};
 use crate::client::{Ctx, Endpoint, FORM, form};
 use crate::fail::CheckResult;
 use crate::process::{Proc, binary, database_bytes, dir_names, workdir};
 
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "5";
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// The binary on a new database `file` in a working directory of its own, with one user
-/// signed up (named from `prefix`) so that the database has been written: the directory,
-/// the database's path, the process and its endpoint.
-async fn serving_new_database(
-    cx: &Ctx,
-    file: &str,
-    prefix: &str,
-) -> CheckResult<(tempfile::TempDir, PathBuf, Proc, Endpoint)> {
-    let bin = binary(cx)?;
-    let dir = workdir()?;
-    let db = dir.path().join(file);
-    let db_arg = db.to_string_lossy().into_owned();
-    let mut proc = Proc::spawn(
-        &bin,
-        dir.path(),
-        &["--port", "0", "--quiet", "--database", &db_arg],
-        &[],
-    )?;
-    let ep = proc.ready(cx).await?;
-    sign_up_at(cx, &ep, &fresh_name(prefix), &fresh_password()).await?;
-    Ok((dir, db, proc, ep))
 }
 
 pub(crate) async fn database_created_in_working_directory(cx: &Ctx) -> CheckResult {
@@ -285,48 +266,5 @@ pub(crate) async fn admins_from_repeated_flag(cx: &Ctx) -> CheckResult {
             "{name}: admin flag with --admin {first} --admin {second}"
         );
     }
-    Ok(())
-}
-
-/// A failure of storage is a `500` whose cause reaches stderr, one line even under `--quiet`
-/// (SITE.md 1), and the server goes on. The fault is real: the check holds SQLite's write
-/// lock on the server's database from outside until the server's busy timeout gives up.
-pub(crate) async fn storage_failure_is_logged_with_its_cause(cx: &Ctx) -> CheckResult {
-    let (_dir, db, proc, ep) = serving_new_database(cx, "locked.db", "lk").await?;
-    let lock = rusqlite::Connection::open(&db)
-        .and_then(|c| c.execute_batch("BEGIN EXCLUSIVE").map(|()| c))
-        .map_err(|e| crate::fail::Failure::fail(format!("cannot lock {}: {e}", db.display())))?;
-    let name = fresh_name("lk");
-    let resp = cx
-        .send(cx.post(
-            &ep,
-            "/users",
-            Some("application/json"),
-            creds(&name, &fresh_password()).to_string(),
-        ))
-        .await?;
-    resp.problem(500, Some("Internal Server Error"))?;
-    let line = proc
-        .wait_stderr(Duration::from_secs(5), |l| l.contains("500"))
-        .await;
-    drop(lock);
-    let Some(line) = line else {
-        fail!(
-            "a 500 from a locked database left no line on stderr under --quiet; stderr {:?}",
-            proc.stderr()
-        );
-    };
-    let lower = line.to_ascii_lowercase();
-    ensure!(
-        lower.contains("sqlite") && lower.contains("locked"),
-        "the 500's stderr line {line:?} should name its cause (SQLite: database is locked)"
-    );
-    ensure!(
-        !String::from_utf8_lossy(&resp.body).contains("locked"),
-        "the client must see only the generic problem, not the cause: {}",
-        resp.excerpt()
-    );
-    // The lock is gone: the server goes on.
-    sign_up_at(cx, &ep, &name, &fresh_password()).await?;
     Ok(())
 }

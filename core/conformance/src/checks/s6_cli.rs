@@ -2,13 +2,17 @@
 
 use std::time::Duration;
 
-use super::s4_routes::user_doc;
-use super::{fresh_name, fresh_password, log_in_at, session_token, sign_up_at};
+use super::support::{
+    cookie, creds, fresh_name, fresh_password, log_in_at, session_token, sign_up_at, user_doc,
+};
 use crate::client::{Ctx, Endpoint, RawConn, post_request};
 use crate::expect::unix_now;
 use crate::fail::{CheckResult, Failure};
 use crate::fixture::write_static_fixture;
 use crate::process::{Proc, SIGINT, SIGTERM, binary, dir_names, parse_startup_line, workdir};
+
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "6";
 
 /// Starts the binary with `--port 0` plus `args` in a fresh directory.
 async fn start(
@@ -326,7 +330,7 @@ pub(crate) async fn cli_admin_ignores_case(cx: &Ctx) -> CheckResult {
     let resp = cx
         .send(
             cx.req_at(&ep, http::Method::GET, "/admin")
-                .header("cookie", super::cookie(&token)),
+                .header("cookie", cookie(&token)),
         )
         .await?;
     resp.status(200)?;
@@ -349,7 +353,7 @@ pub(crate) async fn cli_secure_cookies(cx: &Ctx) -> CheckResult {
                 &ep,
                 "/login",
                 Some("application/json"),
-                super::creds(&name, &password).to_string(),
+                creds(&name, &password).to_string(),
             ))
             .await?;
         resp.status(200)?;
@@ -409,9 +413,7 @@ pub(crate) async fn cli_workers_flag(cx: &Ctx) -> CheckResult {
 pub(crate) async fn cli_sigterm_finishes_in_flight_request(cx: &Ctx) -> CheckResult {
     let (_dir, mut proc, ep) = start(cx, &["--database", "t.db", "--quiet"], &[]).await?;
     let name = fresh_name("inflight");
-    let body = super::creds(&name, &fresh_password())
-        .to_string()
-        .into_bytes();
+    let body = creds(&name, &fresh_password()).to_string().into_bytes();
     let request = post_request(&ep, "/users", "application/json", &body);
     let split = request.len() - body.len() / 2;
     let mut conn = RawConn::open(&ep).await?;

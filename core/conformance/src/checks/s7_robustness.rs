@@ -5,23 +5,16 @@ use std::time::{Duration, Instant};
 
 use http::Method;
 
-use super::{
+use super::support::{
     cookie, creds, fresh_name, fresh_password, get_with_session, join_all, log_in, new_session,
-    new_user, padded_json, post_in_background, still_serving,
+    new_user, oversized_post, padded_json, still_serving,
 };
 use crate::Deviation;
 use crate::client::{Ctx, FORM, RawConn, Reply, Resp, form, post_request};
 use crate::fail::CheckResult;
 
-/// A `POST` of `size` bytes, written while the answer is read; conventions checked.
-pub(crate) async fn oversized_post(
-    cx: &Ctx,
-    path: &str,
-    content_type: &str,
-    size: usize,
-) -> CheckResult<Resp> {
-    post_in_background(cx, &cx.main, path, content_type, &vec![b'a'; size]).await
-}
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "7";
 
 fn forbidden(resp: &Resp) -> CheckResult {
     resp.problem(403, Some("Forbidden"))?;

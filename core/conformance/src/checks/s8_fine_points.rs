@@ -5,16 +5,15 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::s4_1_signup::unprocessable;
-use super::s4_2_login::throttled;
-use super::{
+use super::support::{
     cookie, creds, fresh_name, fresh_password, get_with_session, log_in, new_session, new_user,
-    random_text, sign_up,
+    oversized_post, random_text, sign_up, throttled, unprocessable,
 };
 use crate::client::{Ctx, FORM, Resp, form, get_request};
 use crate::fail::CheckResult;
 
-use super::s7_robustness::oversized_post;
+/// The SITE.md section every check in this module belongs to.
+pub(crate) const SECTION: &str = "8";
 
 pub(crate) async fn order_415_before_413(cx: &Ctx) -> CheckResult {
     for content_type in [
