@@ -5,8 +5,9 @@
 
 use std::hint::black_box;
 
-use bench::backend_process::BackendProcess;
-use bench::{backends, info, runner};
+use bench::measure::backend_process::BackendProcess;
+use bench::run::options::default_cpus;
+use bench::workspace::{backends, binaries};
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::HeaderMap;
 use site_core::SiteError;
@@ -21,8 +22,8 @@ fn per_request(c: &mut Criterion) {
         .expect("runtime");
     let client = reqwest::Client::builder().build().expect("client");
     let names: Vec<String> = backends::names().into_iter().map(String::from).collect();
-    info::build_backends().expect("release build of the backends");
-    let (server_cpus, _) = runner::default_cpus();
+    binaries::build_backends().expect("release build of the backends");
+    let (server_cpus, _) = default_cpus();
     for name in names {
         let mut server = BackendProcess::start(&name, &server_cpus).expect("backend starts");
         let base_url = format!("http://{}", server.addr);

@@ -128,8 +128,8 @@ fn report_html_fits_a_phone_and_a_desktop_with_every_chart() {
     let Some(browser) = chromium() else {
         // CI installs it and says so: there a missing tool is a failure, not a skip.
         assert!(
-            std::env::var_os("SITEBENCH_REQUIRE_TOOLS").is_none(),
-            "chromium is not installed (apt-get install chromium) and SITEBENCH_REQUIRE_TOOLS is set"
+            !site_conformance::tools_required(),
+            "chromium is not installed (apt-get install chromium) and SITEBENCH_REQUIRE_TOOLS=1"
         );
         eprintln!("skipped: chromium is not installed (apt-get install chromium)");
         return;
@@ -139,7 +139,7 @@ fn report_html_fits_a_phone_and_a_desktop_with_every_chart() {
         .map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
     let source = newest_report();
     let report = Report::read(&source).expect("the newest report reads");
-    report.write_all(&dir).expect("report files written");
+    bench::output::files::write_all(&report, &dir).expect("report files written");
     let page = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
     let charts = page.matches("<svg").count();
     assert!(charts > 0, "{}: no charts rendered", source.display());

@@ -1,0 +1,194 @@
+//! What each of `bench`'s eight commands does once its flags are parsed: `run` and `cost`,
+//! `compare`, `verify` (and its `--list`), `render`, `soak`, `backends` and `build-cost`. Each
+//! returns the process's exit status, or the one line an error ends it with.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::cli::args::RunArgs;
+use crate::cli::backend_names::{self, Known};
+use crate::cli::run_options;
+use crate::measure::procfs;
+use crate::output::{files, terminal};
+use crate::report::compare::{compare as compare_reports, worse_than};
+use crate::report::{Marker, Report};
+use crate::run::options::default_cpus;
+use crate::run::{self, soak as soaking};
+use crate::workspace::build_cost::{self, BuildCosts};
+use crate::workspace::{backends, binaries};
+
+/// `bench run` (`timing`), or `bench cost` (its cost part alone).
+pub fn run(args: RunArgs, timing: bool) -> Result<ExitCode, String> {
+    let options = run_options::options(args, timing)?;
+    let report = run::run(&options)?;
+    print!("{}", terminal::run_report(&report));
+    println!(
+        "\nReports written to {}/report.{{json,csv,md,html}}",
+        options.out.display()
+    );
+    let failed = report.backends.iter().any(|b| b.failure.is_some())
+        || report
+            .backends
+            .iter()
+            .flat_map(|b| &b.scenarios)
+            .any(|s| s.markers.contains(&Marker::Errors));
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `bench soak`: each backend alone under `mixed` for `seconds`.
+pub fn soak(backends: Vec<String>, seconds: u64) -> Result<ExitCode, String> {
+    let names = backend_names::or_all(backends);
+    backend_names::check(&names, Known::Backends)?;
+    eprintln!("Building the servers (release)...");
+    binaries::build_backends()?;
+    let (server, client) = default_cpus();
+    let mut soaks = Vec::new();
+    for name in &names {
+        eprintln!("Soaking {name} for {seconds} s...");
+        soaks.push(soaking::soak(
+            name,
+            Duration::from_secs(seconds.max(1)),
+            &server,
+            &client,
+        )?);
+    }
+    print!("{}", soaking::table(&soaks));
+    Ok(if soaks.iter().all(|s| s.failures().is_empty()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `bench render`: the three rendered files again from a report.json.
+pub fn render(path: &Path, out: Option<PathBuf>) -> Result<ExitCode, String> {
+    let report = Report::read(path)?;
+    let dir = out.unwrap_or_else(|| {
+        path.parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    });
+    files::write_rendered(&report, &dir)?;
+    println!("Written to {}/report.{{csv,md,html}}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bench compare`: NEW/OLD per figure, and the gate of `--fail-if-worse`.
+pub fn compare(
+    old: &Path,
+    new: &Path,
+    fail_if_worse: Option<f64>,
+    gate_timing: bool,
+) -> Result<ExitCode, String> {
+    let changes = compare_reports(&Report::read(old)?, &Report::read(new)?);
+    if changes.is_empty() {
+        return Err("the two reports share no backend and scenario with results".into());
+    }
+    print!("{}", terminal::comparison(&changes));
+    let outside = changes.iter().filter(|c| !c.within_noise).count();
+    println!(
+        "\n{outside} of {} figures changed outside the noise.",
+        changes.len()
+    );
+    let Some(percent) = fail_if_worse else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let worse = worse_than(&changes, percent, gate_timing);
+    for c in &worse {
+        println!(
+            "worse by {:.1}% (more than {percent}%): {} {} {}",
+            c.worse_by_percent(),
+            c.backend,
+            c.scenario,
+            c.figure.label()
+        );
+    }
+    Ok(if worse.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `bench build-cost`: a clean release build of each backend, timed into docs/build-cost.json.
+pub fn build_cost(asked: Vec<String>) -> Result<ExitCode, String> {
+    let names = backend_names::or_all(asked);
+    backend_names::check(&names, Known::Backends)?;
+    let measured_utc = run::now_rfc3339();
+    let path = build_cost::path();
+    let mut measured = BTreeMap::new();
+    for name in &names {
+        eprintln!("Building backend-{name} from an empty target directory...");
+        let build = build_cost::measure(name, &measured_utc)?;
+        println!("{name:<8} {:>6.0} s", build.seconds);
+        measured.insert(name.clone(), build);
+        // Written after each backend: an interrupted measurement keeps what was done.
+        let costs = build_cost::merge(
+            build_cost::read(&path),
+            procfs::machine(),
+            BuildCosts {
+                machine: procfs::machine(),
+                backends: measured.clone(),
+            },
+        );
+        build_cost::write(&path, &costs)?;
+    }
+    eprintln!("Written to {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bench verify --list`: the suite's index, every check under its SITE.md section.
+pub fn list_checks() -> ExitCode {
+    let mut section = "";
+    for check in site_conformance::CHECKS {
+        if check.section != section {
+            section = check.section;
+            println!("SITE.md section {section}");
+        }
+        println!("  {}", check.name);
+    }
+    ExitCode::SUCCESS
+}
+
+/// `bench verify`: the conformance suite against a running server.
+pub fn verify(url: &str) -> Result<ExitCode, String> {
+    let target = site_conformance::Target::new(url.trim_end_matches('/'));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let results = runtime.block_on(site_conformance::run_all(&target, |check, outcome| {
+        use site_conformance::Outcome;
+        match outcome {
+            Outcome::Pass => println!("pass  {}", check.name),
+            Outcome::Skip(why) => println!("skip  {}: {why}", check.name),
+            Outcome::Fail(why) => println!("FAIL  {}: {why}", check.name),
+        }
+    }));
+    // The plain closing line test runners understand: "N passed, N failed, N skipped".
+    println!(
+        "{} passed, {} failed, {} skipped",
+        results.passed,
+        results.failed.len(),
+        results.skipped.len()
+    );
+    Ok(if results.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `bench backends`: the workspace's backends, one per line, the baseline first.
+pub fn list_backends() -> ExitCode {
+    for name in backends::names() {
+        println!("{name}");
+    }
+    ExitCode::SUCCESS
+}

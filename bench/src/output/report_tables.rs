@@ -1,0 +1,394 @@
+//! The report's two tables as table models: the figures (a row per scenario and server, the
+//! best value of each ranked column marked within its scenario) and the servers (a row per
+//! server: its role, conformance, deviations and the facts of its build). Every format shows
+//! these same tables.
+
+use crate::output::escape;
+use crate::output::table::{Align, Cell, CodeRef, Column, Span, Table};
+use crate::report::stats::RepeatStats;
+use crate::report::{BackendReport, Conformance, Report, Role, ScenarioReport};
+use crate::workspace::backends::BASELINE;
+
+/// A server on a scenario: one row of the figures.
+pub struct ScenarioRow<'a> {
+    pub backend: &'a str,
+    pub scenario: &'a ScenarioReport,
+    summary: Option<&'a RepeatStats>,
+}
+
+/// The report's entries grouped by scenario, in the order they first appear.
+pub fn by_scenario(report: &Report) -> Vec<(String, Vec<ScenarioRow<'_>>)> {
+    let mut groups: Vec<(String, Vec<ScenarioRow<'_>>)> = Vec::new();
+    for backend in &report.backends {
+        for scenario in &backend.scenarios {
+            let entry = ScenarioRow {
+                backend: &backend.name,
+                scenario,
+                summary: scenario.summary.as_ref(),
+            };
+            match groups.iter_mut().find(|(name, _)| *name == scenario.name) {
+                Some((_, group)) => group.push(entry),
+                None => groups.push((scenario.name.clone(), vec![entry])),
+            }
+        }
+    }
+    groups
+}
+
+/// A figure of the figures table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Metric {
+    RequestsPerSec,
+    RequestsToBaseline,
+    P50,
+    P90,
+    P99,
+    P999,
+    Cpu,
+    UserSystem,
+    Instructions,
+    InstructionsToBaseline,
+    Syscalls,
+    Rss,
+    Errors,
+    DroppedWindows,
+}
+
+const METRICS: [Metric; 14] = [
+    Metric::RequestsPerSec,
+    Metric::RequestsToBaseline,
+    Metric::P50,
+    Metric::P90,
+    Metric::P99,
+    Metric::P999,
+    Metric::Cpu,
+    Metric::UserSystem,
+    Metric::Instructions,
+    Metric::InstructionsToBaseline,
+    Metric::Syscalls,
+    Metric::Rss,
+    Metric::Errors,
+    Metric::DroppedWindows,
+];
+
+fn instructions(entry: &ScenarioRow<'_>) -> Option<f64> {
+    entry.scenario.cost.as_ref()?.instructions_per_request()
+}
+
+/// `value` of this row over the same of the baseline's row.
+fn ratio(value: Option<f64>, baseline: Option<f64>) -> Option<f64> {
+    match (value, baseline) {
+        (Some(v), Some(b)) if b > 0.0 => Some(v / b),
+        _ => None,
+    }
+}
+
+impl Metric {
+    fn heading(self) -> &'static str {
+        match self {
+            Self::RequestsPerSec => "req/s",
+            Self::RequestsToBaseline => "× hyper",
+            Self::P50 => "p50 µs",
+            Self::P90 => "p90 µs",
+            Self::P99 => "p99 µs",
+            Self::P999 => "p99.9 µs",
+            Self::Cpu => "CPU µs/req",
+            Self::UserSystem => "user/sys µs",
+            Self::Instructions => "instr/req",
+            Self::InstructionsToBaseline => "instr × hyper",
+            Self::Syscalls => "syscalls/req",
+            Self::Rss => "RSS MiB",
+            Self::Errors => "errors",
+            Self::DroppedWindows => "noisy dropped",
+        }
+    }
+
+    /// Whether higher is better (`None`: not ranked).
+    fn higher_is_better(self) -> Option<bool> {
+        match self {
+            Self::RequestsPerSec => Some(true),
+            Self::P50
+            | Self::P90
+            | Self::P99
+            | Self::P999
+            | Self::Cpu
+            | Self::Instructions
+            | Self::Rss => Some(false),
+            Self::RequestsToBaseline
+            | Self::UserSystem
+            | Self::InstructionsToBaseline
+            | Self::Syscalls
+            | Self::Errors
+            | Self::DroppedWindows => None,
+        }
+    }
+
+    /// Whether the best value is marked: ranked columns are.
+    fn marks_best(self) -> bool {
+        self.higher_is_better().is_some()
+    }
+
+    fn value(self, entry: &ScenarioRow<'_>, baseline: Option<&ScenarioRow<'_>>) -> Option<f64> {
+        let summary = entry.summary;
+        match self {
+            Self::RequestsPerSec => Some(summary?.requests_per_sec.median),
+            Self::RequestsToBaseline => ratio(
+                Some(summary?.requests_per_sec.median),
+                Some(baseline?.summary?.requests_per_sec.median),
+            ),
+            Self::P50 => Some(summary?.p50_us.median),
+            Self::P90 => Some(summary?.p90_us.median),
+            Self::P99 => Some(summary?.p99_us.median),
+            Self::P999 => Some(summary?.p999_us.median),
+            Self::Cpu => Some(summary?.server_cpu_us_per_request?.median),
+            Self::UserSystem => Some(summary?.server_cpu_user_us_per_request?.median),
+            Self::Instructions => instructions(entry),
+            Self::InstructionsToBaseline => ratio(instructions(entry), instructions(baseline?)),
+            Self::Syscalls => entry.scenario.cost.as_ref()?.syscalls_per_request,
+            Self::Rss => Some(summary?.server_peak_rss_kib?.median / 1024.0),
+            Self::Errors => Some(summary?.errors as f64),
+            Self::DroppedWindows => Some(entry.scenario.dropped.len() as f64),
+        }
+    }
+
+    fn format(self, value: f64, entry: &ScenarioRow<'_>) -> String {
+        match self {
+            Self::RequestsPerSec => match entry.summary {
+                Some(s) if s.requests_per_sec.min != s.requests_per_sec.max => format!(
+                    "{:.0} ({:.0}–{:.0})",
+                    value, s.requests_per_sec.min, s.requests_per_sec.max
+                ),
+                _ => format!("{value:.0}"),
+            },
+            Self::RequestsToBaseline | Self::InstructionsToBaseline => format!("{value:.2}"),
+            Self::UserSystem => {
+                let system = entry
+                    .summary
+                    .and_then(|s| s.server_cpu_system_us_per_request)
+                    .map_or(f64::NAN, |s| s.median);
+                format!("{value:.1}/{system:.1}")
+            }
+            Self::Cpu | Self::Rss | Self::Syscalls => format!("{value:.1}"),
+            _ => format!("{value:.0}"),
+        }
+    }
+}
+
+/// The baseline's row of a group, for the ratios.
+fn baseline<'a, 'b>(group: &'b [ScenarioRow<'a>]) -> Option<&'b ScenarioRow<'a>> {
+    group.iter().find(|e| e.backend == BASELINE)
+}
+
+/// The best value of each metric within a scenario group (`None`: not ranked).
+fn best(group: &[ScenarioRow<'_>]) -> Vec<Option<f64>> {
+    let base = baseline(group);
+    METRICS
+        .iter()
+        .map(|metric| {
+            let higher = metric.higher_is_better()?;
+            group
+                .iter()
+                .filter_map(|e| metric.value(e, base))
+                .reduce(|b, v| {
+                    if (higher && v > b) || (!higher && v < b) {
+                        v
+                    } else {
+                        b
+                    }
+                })
+        })
+        .collect()
+}
+
+/// The figures: a row per server and scenario, grouped by scenario; each backend links to
+/// its handler of the row's scenario.
+pub fn figures(report: &Report) -> Table {
+    let mut columns = vec![
+        Column::new("scenario", Align::Left),
+        Column::new("backend", Align::Left),
+    ];
+    columns.extend(
+        METRICS
+            .iter()
+            .map(|m| Column::new(m.heading(), Align::Right)),
+    );
+    columns.push(Column::new("markers", Align::Left));
+    let mut table = Table::new(columns);
+    for (_, group) in by_scenario(report) {
+        let best = best(&group);
+        let base = baseline(&group);
+        for entry in &group {
+            let mut row = vec![
+                Cell::text(entry.scenario.name.clone()),
+                Cell::text(entry.backend).linked(CodeRef::Handler {
+                    backend: entry.backend.to_owned(),
+                    scenario: entry.scenario.name.clone(),
+                }),
+            ];
+            if let Some(why) = &entry.scenario.failed {
+                // The reason goes last, where a long text widens no figure's column.
+                row.push(Cell::text("not timed"));
+                row.extend(std::iter::repeat_n(Cell::text(""), METRICS.len() - 1));
+                row.push(Cell::text(format!(
+                    "failed verification: {}",
+                    escape::markdown_cell(why)
+                )));
+            } else {
+                for (i, metric) in METRICS.iter().enumerate() {
+                    row.push(match metric.value(entry, base) {
+                        None => Cell::text("-"),
+                        Some(v) => Cell::text(metric.format(v, entry))
+                            .best(metric.marks_best() && best[i] == Some(v)),
+                    });
+                }
+                let markers: Vec<&str> =
+                    entry.scenario.markers.iter().map(|m| m.as_str()).collect();
+                row.push(Cell::text(markers.join(", ")));
+            }
+            table.rows.push(row);
+        }
+    }
+    table
+}
+
+/// A column of the servers table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ServerColumn {
+    Server,
+    Role,
+    Conformance,
+    Deviations,
+    AdapterLines,
+    ReleaseBinary,
+    Dependencies,
+    CleanBuild,
+    Startup,
+    CleanExit,
+    Verified,
+}
+
+const SERVER_COLUMNS: [ServerColumn; 11] = [
+    ServerColumn::Server,
+    ServerColumn::Role,
+    ServerColumn::Conformance,
+    ServerColumn::Deviations,
+    ServerColumn::AdapterLines,
+    ServerColumn::ReleaseBinary,
+    ServerColumn::Dependencies,
+    ServerColumn::CleanBuild,
+    ServerColumn::Startup,
+    ServerColumn::CleanExit,
+    ServerColumn::Verified,
+];
+
+impl ServerColumn {
+    fn column(self) -> Column {
+        let (heading, align) = match self {
+            Self::Server => ("server", Align::Left),
+            Self::Role => ("role", Align::Left),
+            Self::Conformance => ("conformance", Align::Left),
+            Self::Deviations => ("declared deviations", Align::Left),
+            Self::AdapterLines => ("adapter lines", Align::Right),
+            Self::ReleaseBinary => ("release binary", Align::Right),
+            Self::Dependencies => ("crates in dependency tree", Align::Right),
+            Self::CleanBuild => ("clean release build", Align::Right),
+            Self::Startup => ("start-up ms", Align::Right),
+            Self::CleanExit => ("SIGTERM exit 0", Align::Left),
+            Self::Verified => ("verified", Align::Left),
+        };
+        Column::new(heading, align)
+    }
+
+    fn cell(self, b: &BackendReport) -> Cell {
+        match self {
+            Self::Server => match &b.command {
+                Some(c) => Cell::spans(vec![
+                    Span::Text(format!("{} (", b.name)),
+                    Span::Code(escape::markdown_cell(c)),
+                    Span::Text(")".into()),
+                ]),
+                // A server of the workspace links to its route table (one started by a
+                // command is not of the workspace).
+                None => Cell::text(b.name.clone()).linked(CodeRef::Routes {
+                    backend: b.name.clone(),
+                }),
+            },
+            Self::Role => Cell::text(match b.role {
+                Role::Baseline => "baseline: no framework",
+                Role::Reference => "reference: no site logic, not verified",
+                Role::Framework => "framework",
+                Role::External => "external",
+            }),
+            Self::Conformance => b
+                .conformance
+                .as_ref()
+                .map_or_else(|| Cell::text("-"), conformance_cell),
+            Self::Deviations => Cell::text(match (b.role, b.deviations.as_slice()) {
+                (Role::Baseline | Role::Framework, []) => "none".to_owned(),
+                (_, []) => "-".to_owned(),
+                (_, list) => list.join(", "),
+            }),
+            Self::AdapterLines => Cell::text(b.adapter_lines.map_or("-".into(), |v| v.to_string())),
+            Self::ReleaseBinary => Cell::text(
+                b.binary_bytes
+                    .map_or("-".into(), |v| format!("{:.1} MiB", v as f64 / 1048576.0)),
+            ),
+            Self::Dependencies => {
+                Cell::text(b.dependency_count.map_or("-".into(), |v| v.to_string()))
+            }
+            Self::CleanBuild => Cell::text(b.clean_build.as_ref().map_or("-".into(), |c| {
+                format!(
+                    "{:.0} s ({})",
+                    c.seconds,
+                    c.measured_utc.get(..10).unwrap_or(&c.measured_utc)
+                )
+            })),
+            Self::Startup => Cell::text(b.startup_ms.map_or("-".into(), |v| format!("{v:.0}"))),
+            Self::CleanExit => {
+                Cell::text(b.clean_exit.map_or("-", |ok| if ok { "yes" } else { "NO" }))
+            }
+            Self::Verified => Cell::text(match (&b.failure, b.role) {
+                (Some(why), _) => format!("FAILED: {why}"),
+                (None, Role::Reference) => "scenarios only".to_owned(),
+                (None, _) => "yes".to_owned(),
+            }),
+        }
+    }
+}
+
+/// The servers: a row each, with what they are and the facts of their build.
+pub fn servers(backends: &[BackendReport]) -> Table {
+    let mut table = Table::new(SERVER_COLUMNS.iter().map(|c| c.column()).collect());
+    for b in backends {
+        table
+            .rows
+            .push(SERVER_COLUMNS.iter().map(|c| c.cell(b)).collect());
+    }
+    table
+}
+
+/// "172 passed, 47 skipped", with the failures counted and the first named.
+fn conformance_cell(c: &Conformance) -> Cell {
+    let mut spans = vec![Span::Text(format!("{} passed", c.passed))];
+    if !c.failed.is_empty() {
+        let first: Vec<&str> = c.failed.iter().take(3).map(|(n, _)| n.as_str()).collect();
+        let more = c.failed.len().saturating_sub(first.len());
+        spans.push(Span::Text(", ".into()));
+        spans.push(Span::Strong(format!("{} failed", c.failed.len())));
+        spans.push(Span::Text(format!(
+            " ({}{})",
+            first.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    let mut rest = format!(", {} skipped", c.skipped);
+    if !c.not_run.is_empty() {
+        rest.push_str(&format!(", {} not run", c.not_run.len()));
+    }
+    spans.push(Span::Text(rest));
+    Cell::spans(spans)
+}
