@@ -2,7 +2,7 @@
 # Lints the HTTP of a few pages of each backend with REDbot (PyPI `redbot`, "lint for HTTP"):
 # /, /guide/, /plaintext, /json, /users/<name>, /status/404, and /me with a session cookie.
 #
-#   scripts/redbot.sh [backend...]      (default: hyper actix axum rocket warp)
+#   scripts/redbot.sh [backend...]      (default: every backend of the workspace)
 #
 # It builds each backend's release binary (a no-op when it is up to date; SITEBENCH_NO_BUILD=1
 # skips it), starts it on a free port with a fresh database, signs up and logs in a user,
@@ -20,7 +20,6 @@ REDBOT_VERSION=2.7.1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=$ROOT/target/tools/redbot-venv
 BACKENDS=("$@")
-[ ${#BACKENDS[@]} -gt 0 ] || BACKENDS=(hyper actix axum rocket warp)
 USERNAME=redbot
 PASSWORD=redbot-password-1
 PAGES=(/ /guide/ /plaintext /json "/users/$USERNAME" /status/404 /me)
@@ -85,6 +84,7 @@ PY
 # build_backend, start_backend, stop_backend, login.
 # shellcheck source=scripts/backend-process.sh
 . "$ROOT/scripts/backend-process.sh"
+[ ${#BACKENDS[@]} -gt 0 ] || mapfile -t BACKENDS < <(workspace_backends)
 
 # check_page NAME PATH [HEADER...]: prints the page's verdict; returns 1 on a finding.
 check_page() {
