@@ -34,7 +34,7 @@ pub const HEADER: &str = r##"<a class="skip" href="#main">Skip to the content</a
 /// The bottom of every page's `<body>`; `app.js` fills in the backend that served the page
 /// (from the `Server` header), which a static file cannot know.
 pub const FOOTER: &str = r#"<footer>
-  <p>sitebench: one site on actix-web, axum, hyper, rocket and warp, behind one contract.
+  <p>sitebench: one site on many frameworks, behind one contract.
     <span id="served-by"></span></p>
 </footer>"#;
 

@@ -457,7 +457,7 @@ pub(super) fn every_page<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
         let panic_path = super::PANIC_PATH;
         // (screenshot name, path, the page's heading)
         let pages: [(&str, &str, &str); 12] = [
-            ("home", "/", "One site, four frameworks"),
+            ("home", "/", "One site, many frameworks"),
             ("guide", "/guide/", "GET vs POST"),
             ("status-codes", "/status-codes/", "Status codes"),
             ("hello", "/hello?name=Ada", "Hello, Ada!"),
@@ -527,7 +527,7 @@ pub(super) fn every_page<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> {
             )
             .await?;
         for (page, path, heading) in [
-            ("home-dark", "/", "One site, four frameworks"),
+            ("home-dark", "/", "One site, many frameworks"),
             ("guide-dark", "/guide/", "GET vs POST"),
             ("status-codes-dark", "/status-codes/", "Status codes"),
             ("404-dark", "/no-such-page", "404 Not Found"),
