@@ -3,10 +3,12 @@
 # must exit 0), and a signed-up, logged-in user; and the release build before them.
 # Needs ROOT, USERNAME and PASSWORD set.
 
-# workspace_backends: the name of every `backend-<name>` member of the workspace, one per line
-# (the member line is the one place a backend is listed; bench/build.rs reads it the same way).
+# workspace_backends: the name of every `backend-<name>` entry of the workspace's `members`,
+# one per line (the member line is the one place a backend is listed, as bench/build.rs reads
+# it; one entry per line, as cargo writes them).
 workspace_backends() {
-    sed -n 's/^[[:space:]]*"backend-\([a-z0-9_-]*\)",\{0,1\}[[:space:]]*$/\1/p' "$ROOT/Cargo.toml"
+    sed -n '/^members[[:space:]]*=[[:space:]]*\[/,/\]/s/^[[:space:]]*"backend-\([a-z0-9_-]*\)",\{0,1\}[[:space:]]*$/\1/p' \
+        "$ROOT/Cargo.toml"
 }
 
 # build_backend NAME: builds the release binary (a no-op when it is up to date), unless

@@ -13,7 +13,9 @@ cd "$ROOT"
 seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')
 cases=${PROPTEST_CASES:-2048}
 echo "== proptest with seed $seed, $cases cases per property (replay: PROPTEST_RNG_SEED=$seed PROPTEST_CASES=$cases cargo test -p site-core)"
-PROPTEST_RNG_SEED=$seed PROPTEST_CASES=$cases cargo test --quiet -p site-core
+status=0
+PROPTEST_RNG_SEED=$seed PROPTEST_CASES=$cases cargo test --quiet -p site-core || status=1
 
 echo "== schemathesis with a fresh seed"
-scripts/schemathesis.sh --random "$@"
+scripts/schemathesis.sh --random "$@" || status=1
+exit "$status"

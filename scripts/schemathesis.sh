@@ -3,7 +3,8 @@
 # backend serves: every phase (examples, coverage, fuzzing, stateful) and every check, once
 # without a session and once with the cookie of a signed-up, logged-in admin.
 #
-#   scripts/schemathesis.sh [--random] [backend...]   (default: every backend of the workspace)
+#   scripts/schemathesis.sh [--random] [backend...]   (default: every backend of the workspace;
+#                                                      --random only as the first argument)
 #
 # Deterministic by default, so that a red CI always means a real change: every run uses the
 # fixed seed ST_SEED (default below; change it on purpose, like adding a check) and is bounded
@@ -22,7 +23,7 @@
 # with --random also ST_MAX_TIME (default 25) seconds per run. ST_EXTRA_ARGS is passed on to
 # `schemathesis run`. Logs of every run go
 # to target/tools/schemathesis-logs/. ST_SCHEMA=core/src/openapi.json tests that file instead of
-# the served document (to try a change of the document without rebuilding five binaries).
+# the served document (to try a change of the document without rebuilding every binary).
 #
 # One worker: with two, hypothesis describes strategies by parsing source in two threads at
 # once, and CPython 3.11's ast.parse is not thread-safe there ("SystemError: AST constructor
@@ -59,7 +60,7 @@ if [ "${1:-}" = --random ]; then
     shift
     SEED=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
     BOUND=(--max-time "$MAX_TIME")
-    echo "schemathesis with a fresh seed: $SEED (replay: ST_SEED=$SEED ST_EXTRA_ARGS='--max-time $MAX_TIME' $0)"
+    echo "schemathesis with a fresh seed: $SEED (replay: ST_SEED=$SEED ST_MAX_EXAMPLES=$MAX_EXAMPLES ST_EXTRA_ARGS='--max-time $MAX_TIME' $0 $*)"
 fi
 BACKENDS=("$@")
 USERNAME=st_admin
@@ -140,7 +141,7 @@ run_schemathesis() {
     write_config "$dir/$label.toml" "$label"
     (cd "$dir" && SCHEMATHESIS_HOOKS=sitebench_hooks PYTHONPATH="$ROOT/scripts/schemathesis" \
         "$VENV/bin/schemathesis" --config-file "$dir/$label.toml" --no-color \
-        run "${schema[@]}" --checks all --max-examples "$MAX_EXAMPLES" "${BOUND[@]}" \
+        run "${schema[@]}" --checks all --max-examples "$MAX_EXAMPLES" ${BOUND[@]+"${BOUND[@]}"} \
         --seed "$SEED" --workers 1 --generation-database none \
         "$@" ${ST_EXTRA_ARGS:-}) >"$log" 2>&1 || status=$?
     local summary

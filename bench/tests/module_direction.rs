@@ -16,7 +16,8 @@ const LAYERS: [&[&str]; 5] = [
     &["cli"],
 ];
 
-/// Modules that use nothing of the crate at all, so that any module may use them.
+/// Modules that must use nothing of the crate at all (the escaping every format shares); they
+/// still sit in their layer, so only the layers above may use them.
 const LEAVES: [&str; 1] = ["output/escape.rs"];
 
 /// A reference from one top-level module to another: where it is, and the two modules.

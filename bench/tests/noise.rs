@@ -13,7 +13,7 @@ use bench::measure::backend_process::{BackendProcess, Program};
 use bench::measure::noise::MAX_REMEASURE;
 use bench::measure::workload::{Prepared, Workload};
 use bench::run::options::Options;
-use bench::run::timing::{Target, window};
+use bench::run::timing::{WindowTarget, window};
 
 fn options(out: &Path) -> Options {
     Options {
@@ -63,7 +63,7 @@ fn a_busy_neighbour_spoils_windows_that_are_then_measured_again() {
         "",
         200,
     ));
-    let target = Target {
+    let target = WindowTarget {
         name: "floor",
         addr: floor.addr,
         pid: Some(floor.pid),

@@ -102,7 +102,7 @@ fn documents(stem: &str) -> Vec<(PathBuf, String, &'static [&'static str])> {
         (
             root().join("docs/frameworks.md"),
             format!("results/{stem}.md"),
-            &["versions", "lines", "numbers"],
+            &["versions", "numbers"],
         ),
     ]
 }
@@ -189,4 +189,32 @@ fn a_block_without_its_end_is_refused() {
             .len(),
         1
     );
+}
+
+/// The answer quotes the newest report's deviations, the Backends table the adapters'
+/// `DEVIATIONS`: they must be the same, or the README contradicts itself. A backend that
+/// changed its deviations needs a new committed run.
+#[test]
+fn the_newest_report_declares_what_the_adapters_declare() {
+    let run = newest_run();
+    let report = Report::read(&run).expect("the newest committed report reads");
+    for backend in bench::workspace::backends::ALL {
+        let declared: Vec<String> = backend
+            .deviations
+            .iter()
+            .map(|d| format!("{d:?}"))
+            .collect();
+        let reported = report
+            .backends
+            .iter()
+            .find(|b| b.name == backend.name)
+            .map(|b| b.deviations.clone());
+        assert_eq!(
+            reported.as_ref(),
+            Some(&declared),
+            "backend-{} in {} against its DEVIATIONS",
+            backend.name,
+            run.display()
+        );
+    }
 }

@@ -152,7 +152,6 @@ mod tests {
             Ok(Admitted { accept: None })
         );
     }
-    use http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

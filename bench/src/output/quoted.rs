@@ -9,9 +9,7 @@ use std::fmt::Write;
 use crate::output::table::{Align, Cell, Column, Table};
 use crate::report::answer::{findings, grouped};
 use crate::report::{BackendReport, Report, Role, ScenarioReport};
-use crate::workspace::adapter_lines::adapter_lines;
-use crate::workspace::backends::{self, BASELINE};
-use crate::workspace::binaries::workspace_root;
+use crate::workspace::backends::BASELINE;
 
 /// The block named `name` for a document that links the report's Markdown as `report_link`
 /// (relative to that document); `None` for a name no block has.
@@ -21,7 +19,6 @@ pub fn block(name: &str, report: &Report, report_link: &str) -> Option<String> {
         "figures" => figures(report).markdown(),
         "checks" => checks(),
         "versions" => versions(report, report_link),
-        "lines" => lines().markdown(),
         "numbers" => numbers(report, report_link),
         _ => return None,
     })
@@ -148,32 +145,6 @@ fn versions(report: &Report, report_link: &str) -> String {
     )
 }
 
-/// Each adapter's size today: as `bench run` counts it (non-blank, non-comment lines of
-/// `src/`) and as `wc -l` counts `src/lib.rs`.
-fn lines() -> Table {
-    let all = backends::ALL;
-    let mut columns = vec![Column::new("", Align::Left)];
-    columns.extend(all.iter().map(|b| Column::new(b.name, Align::Right)));
-    let mut table = Table::new(columns);
-    let mut counted = vec![Cell::text("`src/`, non-blank, non-comment")];
-    let mut total = vec![Cell::text("`src/lib.rs`, `wc -l`")];
-    for backend in all {
-        counted.push(Cell::text(
-            adapter_lines(backend.name).map_or_else(|| "-".to_owned(), |n| n.to_string()),
-        ));
-        let lib = workspace_root()
-            .join(format!("backend-{}", backend.name))
-            .join("src/lib.rs");
-        total.push(Cell::text(std::fs::read_to_string(lib).map_or_else(
-            |_| "-".to_owned(),
-            |source| source.lines().count().to_string(),
-        )));
-    }
-    table.rows.push(counted);
-    table.rows.push(total);
-    table
-}
-
 /// The facts of each framework from one run: a row per figure, a column per backend.
 fn numbers(report: &Report, report_link: &str) -> String {
     let chosen: Vec<&BackendReport> = servers(report)
@@ -192,8 +163,8 @@ fn numbers(report: &Report, report_link: &str) -> String {
         )
     }));
     let mut table = Table::new(columns);
-    type Figure<'r> = Box<dyn Fn(&BackendReport) -> Option<String> + 'r>;
-    let by_group = |scenario_name: &'static str| -> Figure<'static> {
+    type FigureOf<'r> = Box<dyn Fn(&BackendReport) -> Option<String> + 'r>;
+    let by_group = |scenario_name: &'static str| -> FigureOf<'static> {
         Box::new(move |b: &BackendReport| {
             let cost = scenario(b, scenario_name)?.cost.as_ref()?;
             let sum: f64 = ["site-core", "adapter"]
@@ -203,10 +174,10 @@ fn numbers(report: &Report, report_link: &str) -> String {
             Some(grouped(sum))
         })
     };
-    let instructions_of = |scenario_name: &'static str| -> Figure<'static> {
+    let instructions_of = |scenario_name: &'static str| -> FigureOf<'static> {
         Box::new(move |b: &BackendReport| instructions(b, scenario_name).map(grouped))
     };
-    let rows: Vec<(&str, Figure<'_>)> = vec![
+    let rows: Vec<(&str, FigureOf<'_>)> = vec![
         (
             "adapter lines (non-blank, non-comment, `src/`)",
             Box::new(|b: &BackendReport| b.adapter_lines.map(|n| n.to_string())),

@@ -109,7 +109,7 @@ pub fn rotation(servers: usize, round: usize) -> Vec<usize> {
 
 /// What a window loads: a server's address, its process (none for `--url`) and its name.
 #[derive(Debug, Clone, Copy)]
-pub struct Target<'a> {
+pub struct WindowTarget<'a> {
     pub name: &'a str,
     pub addr: SocketAddr,
     pub pid: Option<u32>,
@@ -119,7 +119,7 @@ pub struct Target<'a> {
 /// while it is noisy: the kept window, and why each dropped one was noisy.
 pub fn window(
     options: &Options,
-    target: Target<'_>,
+    target: WindowTarget<'_>,
     workload: &Arc<Workload>,
     rate: Option<f64>,
     connections: usize,
@@ -154,7 +154,7 @@ pub(super) fn server_window(
     connections: usize,
     progress: &ProgressBar,
 ) -> Run {
-    let target = Target {
+    let target = WindowTarget {
         name: &format!("{} · {}", server.report.name, scenario.name()),
         addr: server.addr,
         pid: server.pid(),
@@ -169,7 +169,7 @@ pub(super) fn server_window(
 /// the next window).
 fn measure(
     options: &Options,
-    target: Target<'_>,
+    target: WindowTarget<'_>,
     workload: &Arc<Workload>,
     rate: Option<f64>,
     connections: usize,
