@@ -95,8 +95,11 @@ fn a_busy_neighbour_spoils_windows_that_are_then_measured_again() {
         run.noise
     );
     assert!(dropped.len() <= MAX_REMEASURE, "{dropped:?}");
+    // The planted neighbour is on the client core; another process on a shared machine may
+    // spoil a window on the server's cores too, so one reason naming the client is required,
+    // not that every reason does (a CI machine building beside the test saw both).
     assert!(
-        dropped.iter().all(|why| why.contains("client's cores")),
+        dropped.iter().any(|why| why.contains("client's cores")),
         "{dropped:?}"
     );
     assert!(run.responses > 0 && run.errors.total() == 0, "{run:?}");
