@@ -1,4 +1,4 @@
-//! The life of one request around the routes, the same for every adapter: [`Site::begin`]
+//! The life of one request around the routes, the same for every adapter: [`crate::Site::begin`]
 //! before routing (the admission rules, and what the access log will need), then
 //! [`Exchange::finish`] on whatever response goes out (`Server`, no `Content-Length` on 204 or
 //! 304, the access-log line), with [`Exchange::panicked`] as the response when a handler
@@ -13,7 +13,6 @@ use crate::access_log;
 use crate::admission;
 use crate::errors::SiteError;
 use crate::reply::Reply;
-use crate::site::Site;
 
 /// What every exchange starts from, fixed when the site opens.
 pub(crate) struct Lifecycle {
@@ -34,11 +33,9 @@ impl Lifecycle {
     }
 }
 
-impl Site {
-    /// The start of every exchange, before routing: the reply to send at once when the
-    /// request may not be served at all (the admission rules' `400`, `431` or `501`), and
-    /// the [`Exchange`] to finish the response with, whichever it is.
-    pub fn begin(
+impl Lifecycle {
+    /// [`crate::Site::begin`]: the admission rules, and the exchange to finish.
+    pub(crate) fn begin(
         &self,
         peer: IpAddr,
         method: &Method,
@@ -46,13 +43,12 @@ impl Site {
         version: Version,
         headers: &HeaderMap,
     ) -> (Exchange, Option<Reply>) {
-        let lifecycle = self.lifecycle();
         let (admitted, early) = match admission::admit(method, version, headers) {
             Ok(admitted) => (Some(admitted), None),
             Err(error) => (None, Some(error.render(headers))),
         };
         let exchange = Exchange {
-            log: (!lifecycle.quiet).then(|| {
+            log: (!self.quiet).then(|| {
                 Box::new(LogStart {
                     peer,
                     method: method.clone(),
@@ -63,7 +59,7 @@ impl Site {
             }),
             accept: admitted.and_then(|a| a.accept.cloned()),
             head: *method == Method::HEAD,
-            server: lifecycle.server.clone(),
+            server: self.server.clone(),
         };
         (exchange, early)
     }

@@ -1,15 +1,16 @@
 //! The site itself: one method per route of SITE.md section 4, each taking what an adapter
 //! extracts (raw query, path segment, headers, body) and returning the route's `Reply`, which
 //! the adapter converts; every decision is made here. What happens around every request
-//! (admission, `Server`, the access log, panics) is `exchange`'s.
+//! (admission, `Server`, the access log, panics) is `exchange`'s: `Site::begin` hands it on.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, Method, StatusCode, Uri};
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use serde::Serialize;
 
 use crate::admission;
@@ -18,7 +19,7 @@ use crate::cli::Config;
 use crate::credentials;
 pub use crate::errors::Allow;
 use crate::errors::SiteError;
-use crate::exchange::Lifecycle;
+use crate::exchange::{Exchange, Lifecycle};
 use crate::negotiation::prefers_html;
 use crate::openapi;
 use crate::pages;
@@ -107,9 +108,18 @@ impl Site {
         self.0.workers
     }
 
-    /// What [`Site::begin`] starts every exchange from.
-    pub(crate) fn lifecycle(&self) -> &Lifecycle {
-        &self.0.lifecycle
+    /// The start of every exchange, before routing: the reply to send at once when the
+    /// request may not be served at all (the admission rules' `400`, `431` or `501`), and
+    /// the [`Exchange`] to finish the response with, whichever it is (`exchange` owns both).
+    pub fn begin(
+        &self,
+        peer: IpAddr,
+        method: &Method,
+        uri: &Uri,
+        version: Version,
+        headers: &HeaderMap,
+    ) -> (Exchange, Option<Reply>) {
+        self.0.lifecycle.begin(peer, method, uri, version, headers)
     }
 
     // ----- routes, in the order of SITE.md section 4 ---------------------------------------
