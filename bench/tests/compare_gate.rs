@@ -5,18 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-/// The newest `docs/results/*.json` (named by date, so the last in name order).
-fn newest_run() -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/results");
-    let mut runs: Vec<_> = std::fs::read_dir(&dir)
-        .expect("docs/results")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    runs.sort();
-    runs.pop().expect("a committed report.json")
-}
+mod common;
+use common::newest_run;
 
 fn compare(old: &Path, new: &Path, extra: &[&str]) -> (Option<i32>, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_bench"))

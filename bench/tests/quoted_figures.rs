@@ -7,26 +7,17 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use bench::output::quoted;
 use bench::report::Report;
+use common::newest_run;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("bench/ sits in the workspace root")
         .to_path_buf()
-}
-
-/// The newest `docs/results/*.json` (named by date, so the last in name order).
-fn newest_run() -> PathBuf {
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(root().join("docs/results"))
-        .expect("docs/results")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    runs.sort();
-    runs.pop().expect("a committed report.json")
 }
 
 /// A quoted block: its name and the byte range of its text, between the two markers' lines.

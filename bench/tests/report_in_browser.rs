@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use bench::report::Report;
+use common::newest_run;
 
 /// Appended to the page: what the test asserts, measured by the browser after layout.
 const PROBE: &str = r#"<script>
@@ -59,18 +62,6 @@ fn chromium() -> Option<PathBuf> {
     std::env::split_paths(&path)
         .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
         .find(|candidate| candidate.is_file())
-}
-
-fn newest_report() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/results");
-    let mut reports: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("docs/results")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    reports.sort();
-    reports.pop().expect("a report in docs/results")
 }
 
 /// The page's DOM after load, as Chromium prints it, for a window `width` px wide.
@@ -137,7 +128,7 @@ fn report_html_fits_a_phone_and_a_desktop_with_every_chart() {
     let temp = tempfile::tempdir().expect("tempdir");
     let dir = std::env::var_os("REPORT_IN_BROWSER_DIR")
         .map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
-    let source = newest_report();
+    let source = newest_run();
     let report = Report::read(&source).expect("the newest report reads");
     bench::output::files::write_all(&report, &dir).expect("report files written");
     let page = std::fs::read_to_string(dir.join("report.html")).expect("report.html");
