@@ -42,9 +42,11 @@ const X_MAX_DECADES: f64 = 4.5;
 /// Curve points per decade of 1/(1-q).
 const STEPS_PER_DECADE: f64 = 20.0;
 
-/// One colour per server, by its position in the report: hyper, actix, axum, rocket, warp,
-/// floor in the default run; further servers (`--server`, `--url`) take the rest in turn.
-const SERVER_COLORS: [RGBColor; 8] = [
+/// One colour per server, by its position in the report (the baseline, the other backends
+/// in the workspace's order, then `floor` and any `--server`), going round when there are
+/// more servers than colours. Twelve, so that the workspace's backends, `floor` and a few
+/// servers of one's own all differ; a test keeps there being more than backends.
+const SERVER_COLORS: [RGBColor; 12] = [
     RGBColor(0xd9, 0x48, 0x0f),
     RGBColor(0x19, 0x71, 0xc2),
     RGBColor(0x2f, 0x9e, 0x44),
@@ -53,6 +55,10 @@ const SERVER_COLORS: [RGBColor; 8] = [
     RGBColor(0x49, 0x50, 0x57),
     RGBColor(0x0c, 0x85, 0x99),
     RGBColor(0xe6, 0x49, 0x80),
+    RGBColor(0x86, 0x5e, 0x3c),
+    RGBColor(0x5c, 0x7c, 0xfa),
+    RGBColor(0x74, 0xb8, 0x16),
+    RGBColor(0x9c, 0x36, 0xb5),
 ];
 
 /// The crate groups of `callgrind::group_of`, from the site's own code outwards to the layers
@@ -920,6 +926,20 @@ fn stacked_chart(title: &str, stacks: &[Stack]) -> Result<String, String> {
 mod tests {
     use super::*;
     use crate::report::tests::{run, sample};
+
+    #[test]
+    fn every_server_of_the_default_run_has_a_colour_of_its_own() {
+        let default_run = crate::workspace::backends::ALL.len() + 1;
+        assert!(
+            SERVER_COLORS.len() > default_run,
+            "{} colours for {default_run} servers and room for a --server",
+            SERVER_COLORS.len()
+        );
+        let mut distinct: Vec<_> = SERVER_COLORS.iter().map(|c| (c.0, c.1, c.2)).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), SERVER_COLORS.len());
+    }
 
     /// The opening tags `<name ...>` of an SVG.
     fn tags<'a>(svg: &'a str, name: &str) -> Vec<&'a str> {
