@@ -26,4 +26,21 @@ pub enum Deviation {
     /// throws it away (to keep the connection) before it closes; an announced length is not
     /// read past the limit.
     ChunkedBodyDrained,
+    /// A method the framework's parser does not know (`BREW`, a lowercase `get`) is answered
+    /// with the framework's own bare `501` (no problem body, no `Server` header) while the
+    /// request head is parsed.
+    MethodRefusedByFramework,
+    /// The framework's status type is a closed list of codes, each written on the status line
+    /// with the framework's own reason phrase (`413 Payload Too Large`, `300 Multiple Choice`);
+    /// a code outside the list (`208`, `305`, `599`) cannot be sent, and the backend answers
+    /// the core's `500` instead. Bodies and problem titles still use the site's names.
+    FrameworkStatusTable,
+    /// A request head over the framework's size limit gets no answer: the connection is
+    /// closed where the contract wants `431`.
+    OversizedHeadClosed,
+    /// The framework's router matches a path parameter against the percent-decoded segment
+    /// and cannot match one that decodes to bytes that are not UTF-8 or to a line break
+    /// (`/status/%FF`): the request reaches the static fallback (`404`) instead of the
+    /// route, which would refuse the value with `400`.
+    UndecodableSegmentUnrouted,
 }

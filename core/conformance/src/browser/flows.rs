@@ -7,6 +7,7 @@ use site_core::status_codes;
 
 use super::Flow;
 use super::webdriver::{ENTER, Result, TAB};
+use crate::checks::support::framework_reason;
 
 const PASSWORD: &str = "browser-password-1";
 
@@ -326,13 +327,24 @@ pub(super) fn status_explorer<'a>(f: &'a Flow<'a>) -> BoxFuture<'a, Result<()>> 
                 .env
                 .deviations
                 .contains(&site_core::Deviation::CanonicalReasonPhrase);
+            // One that declares FrameworkStatusTable, its framework's, and 500 for a code the
+            // framework cannot send.
+            let framework_table = f
+                .env
+                .deviations
+                .contains(&site_core::Deviation::FrameworkStatusTable);
             for (answer, code) in answers.iter().zip(&codes) {
-                let status = if *code < 200 { 400 } else { *code };
+                let mut status = if *code < 200 { 400 } else { *code };
+                if framework_table && framework_reason(status).is_none() {
+                    status = 500;
+                }
                 let phrase = if canonical {
                     http::StatusCode::from_u16(status)
                         .ok()
                         .and_then(|s| s.canonical_reason())
                         .unwrap_or_default()
+                } else if framework_table {
+                    framework_reason(status).unwrap_or_default()
                 } else {
                     status_codes::reason_phrase(status).unwrap_or_default()
                 };

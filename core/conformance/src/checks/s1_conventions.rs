@@ -6,8 +6,8 @@ use http::Method;
 use site_core::Deviation;
 
 use super::support::{
-    cookie, creds, expect_405, fresh_name, fresh_password, get_with_session, new_session,
-    oversized_post, serving_new_database, sign_up_at, still_serving,
+    cookie, creds, expect_405, framework_reason, fresh_name, fresh_password, get_with_session,
+    new_session, oversized_post, serving_new_database, sign_up_at, still_serving,
 };
 use crate::client::{Ctx, Endpoint, RawConn, Resp, get_request};
 use crate::expect::{HTML, PROBLEM_JSON, contains_escaped, imf_fixdate, unix, unix_now};
@@ -521,6 +521,10 @@ pub(crate) async fn status_line_reason_is_the_sites(cx: &Ctx) -> CheckResult {
         .target
         .deviations
         .contains(&Deviation::CanonicalReasonPhrase);
+    let framework_table = cx
+        .target
+        .deviations
+        .contains(&Deviation::FrameworkStatusTable);
     let mut differs = false;
     for request in requests {
         let resp = cx.raw_resp(&cx.main, request.as_bytes()).await?;
@@ -540,6 +544,15 @@ pub(crate) async fn status_line_reason_is_the_sites(cx: &Ctx) -> CheckResult {
                 resp.what
             );
             differs |= sent != ours;
+        } else if framework_table {
+            // A code missing from the framework's table comes back as the core's 500.
+            let theirs = framework_reason(resp.status).unwrap_or("<none>");
+            ensure!(
+                sent == theirs,
+                "{}: the declared deviation FrameworkStatusTable expects {theirs:?} on the status line, got {sent:?}",
+                resp.what
+            );
+            differs |= sent != ours;
         } else {
             ensure!(
                 sent == ours,
@@ -552,6 +565,10 @@ pub(crate) async fn status_line_reason_is_the_sites(cx: &Ctx) -> CheckResult {
     ensure!(
         !declared || differs,
         "the declared deviation CanonicalReasonPhrase is not seen: every status line has the site's phrase (drop the deviation)"
+    );
+    ensure!(
+        !framework_table || differs,
+        "the declared deviation FrameworkStatusTable is not seen: every status line has the site's phrase (drop the deviation)"
     );
     Ok(())
 }

@@ -488,6 +488,22 @@ pub(crate) async fn too_large_header_431(cx: &Ctx) -> CheckResult {
         cx.main.authority,
         "a".repeat(1024 * 1024)
     );
+    if cx
+        .target
+        .deviations
+        .contains(&Deviation::OversizedHeadClosed)
+    {
+        // Declared: the framework closes the connection without an answer.
+        let mut conn = RawConn::open(&cx.main).await?;
+        conn.send_in_background(request.into_bytes());
+        if let Reply::Response(resp) = conn.read_reply(false).await? {
+            fail!(
+                "the declared deviation OversizedHeadClosed expects no answer to a 1 MiB header field, got {} (drop the deviation if the framework now answers)",
+                resp.excerpt()
+            );
+        }
+        return still_serving(cx).await;
+    }
     let resp = oversized_request(cx, request, "a 1 MiB header field").await?;
     resp.status(431)?;
     still_serving(cx).await

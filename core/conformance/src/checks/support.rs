@@ -326,3 +326,20 @@ pub(crate) async fn serving_new_database(
     sign_up_at(cx, &ep, &fresh_name(prefix), &fresh_password()).await?;
     Ok((dir, db, proc, ep))
 }
+
+/// Under `Deviation::FrameworkStatusTable`, as trillium-http 1.6.1 declares it (`src/status.rs`:
+/// `TryFrom<u16> for Status` lists the codes, `Status::canonical_reason` their phrases): the
+/// reason phrase its status line carries for `code`, `None` for a code it cannot send (which
+/// the backend answers with the core's `500`).
+pub(crate) fn framework_reason(code: u16) -> Option<&'static str> {
+    match code {
+        102 | 208 | 305 => None,
+        203 => Some("Non Authoritative Information"),
+        226 => Some("Im Used"),
+        300 => Some("Multiple Choice"),
+        413 => Some("Payload Too Large"),
+        416 => Some("Requested Range Not Satisfiable"),
+        422 => Some("Unprocessable Entity"),
+        _ => site_core::status_codes::reason_phrase(code),
+    }
+}
