@@ -1,0 +1,14 @@
+//! The shared conformance suite (SITE.md, every line) against backend-salvo.
+
+use std::sync::OnceLock;
+
+use site_conformance::Target;
+
+fn target() -> &'static Target {
+    static T: OnceLock<Target> = OnceLock::new();
+    T.get_or_init(|| {
+        Target::in_process(&backend_salvo::BACKEND, env!("CARGO_BIN_EXE_backend-salvo"))
+    })
+}
+
+site_conformance::conformance_tests!(target());
