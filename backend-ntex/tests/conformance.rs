@@ -1,0 +1,12 @@
+//! The shared conformance suite (SITE.md, every line) against backend-ntex.
+
+use std::sync::OnceLock;
+
+use site_conformance::Target;
+
+fn target() -> &'static Target {
+    static T: OnceLock<Target> = OnceLock::new();
+    T.get_or_init(|| Target::in_process(&backend_ntex::BACKEND, env!("CARGO_BIN_EXE_backend-ntex")))
+}
+
+site_conformance::conformance_tests!(target());
