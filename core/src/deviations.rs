@@ -43,4 +43,9 @@ pub enum Deviation {
     /// (`/status/%FF`): the request reaches the static fallback (`404`) instead of the
     /// route, which would refuse the value with `400`.
     UndecodableSegmentUnrouted,
+    /// The framework's buffer for a request head doubles with every read of an unfinished
+    /// head, whatever the read brought: a head trickled a byte at a time takes gigabytes (and a
+    /// core, zeroing them) within seconds. The suite trickles only a few bytes at such a
+    /// backend, and measures the growth where it can see the server's memory.
+    TrickledHeadGrowsMemory,
 }

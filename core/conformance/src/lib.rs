@@ -233,7 +233,7 @@ macro_rules! with_checks {
             csrf_cross_site_post_403, csrf_same_site_post_allowed, csrf_foreign_origin_403,
             csrf_matching_origin_allowed, csrf_origin_port_compared, csrf_does_not_affect_get,
             host_header_required, host_header_twice_400, http10_needs_no_host,
-            slow_request_header_closed, bad_request_line_rejected, bad_header_syntax_rejected,
+            slow_request_header_closed, trickled_head_memory_bounded, bad_request_line_rejected, bad_header_syntax_rejected,
             header_section_over_32_kib_is_431, over_limit_body_is_not_read,
             bad_content_length_rejected, bad_chunk_size_rejected, too_many_headers_431,
             too_large_header_431, long_request_target_414, body_limit_announced_413,

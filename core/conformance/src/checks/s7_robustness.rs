@@ -290,9 +290,20 @@ pub(crate) async fn slow_request_header_closed(cx: &Ctx) -> CheckResult {
         .await?;
     let mut trickle = RawConn::open(&cx.main).await?;
     trickle.send(b"GET /healthz HTTP/1.1\r\n").await?;
+    // Declared TrickledHeadGrowsMemory: every byte would double the server's buffer
+    // (trickled_head_memory_bounded measures it), so a byte every 2 s, six in the check.
+    let pace = if cx
+        .target
+        .deviations
+        .contains(&Deviation::TrickledHeadGrowsMemory)
+    {
+        Duration::from_secs(2)
+    } else {
+        Duration::from_millis(500)
+    };
     trickle.trickle_in_background(
         b"X-Trickle: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_vec(),
-        Duration::from_millis(500),
+        pace,
     );
     let closed = |mut conn: RawConn| async move {
         let leftover = conn.wait_closed(limit).await?;
@@ -383,6 +394,62 @@ async fn malformed(cx: &Ctx, request: &[u8], allowed: &[u16]) -> CheckResult {
         }
         Err(e) => Err(e.context(&format!("`{}`", shown(request)))),
     }
+}
+
+/// A request head trickled a byte per read must not make the server's memory grow with the
+/// number of reads. Only where the server's memory is this process's (in-process targets):
+/// 26 bytes 20 ms apart, most of them a read of their own; a buffer that doubles per read
+/// then holds hundreds of MiB (trillium-http 1.6.1: 57 MiB after 24), one that grows with the
+/// bytes a few KiB.
+pub(crate) async fn trickled_head_memory_bounded(cx: &Ctx) -> CheckResult {
+    if !cx.target.in_process {
+        skip!("needs the server's memory: in-process targets only");
+    }
+    const BYTES: usize = 26;
+    const BOUND_KIB: u64 = 32 * 1024;
+    let before = own_rss_kib()?;
+    let mut conn = RawConn::open(&cx.main).await?;
+    conn.send(b"GET /healthz HTTP/1.1\r\n").await?;
+    let mut grown = 0;
+    for _ in 0..BYTES {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        conn.send(b"a").await?;
+        grown = grown.max(own_rss_kib()?.saturating_sub(before));
+    }
+    // Time for the last read to be taken.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    grown = grown.max(own_rss_kib()?.saturating_sub(before));
+    drop(conn);
+    let declared = cx
+        .target
+        .deviations
+        .contains(&Deviation::TrickledHeadGrowsMemory);
+    if declared {
+        ensure!(
+            grown > BOUND_KIB,
+            "the declared deviation TrickledHeadGrowsMemory expects the memory to grow past {} MiB after {BYTES} trickled bytes, it grew {} MiB (drop the deviation if the framework now grows with the bytes)",
+            BOUND_KIB / 1024,
+            grown / 1024
+        );
+    } else {
+        ensure!(
+            grown < BOUND_KIB,
+            "{BYTES} bytes of a request head, one per read, grew the server's memory by {} MiB",
+            grown / 1024
+        );
+    }
+    still_serving(cx).await
+}
+
+/// This process's resident memory in KiB (Linux).
+fn own_rss_kib() -> CheckResult<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .map_err(|e| crate::fail::Failure::fail(format!("/proc/self/status: {e}")))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| crate::fail::Failure::fail("no VmRSS in /proc/self/status".to_owned()))
 }
 
 pub(crate) async fn bad_request_line_rejected(cx: &Ctx) -> CheckResult {
