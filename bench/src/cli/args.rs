@@ -90,16 +90,16 @@ pub struct RunArgs {
     /// Scenarios to run [default: all].
     #[arg(long, value_delimiter = ',', value_enum)]
     pub scenarios: Vec<Scenario>,
-    /// Seconds measured per window [default: 1.25, --quick 0.3].
+    /// Seconds measured per window [default: 0.9, --quick 0.3].
     #[arg(long)]
     pub duration: Option<f64>,
-    /// Seconds of warm-up before each window, on its fresh connections [default: 0.5, --quick 0.2].
+    /// Seconds of warm-up before each window, on its fresh connections [default: 0.2, --quick 0.2].
     #[arg(long)]
     pub warmup: Option<f64>,
     /// Keep-alive connections of the load generator.
     #[arg(long, default_value_t = 64)]
     pub connections: usize,
-    /// Measured repeats per scenario [default: 3, --quick 1].
+    /// Measured repeats per scenario [default: 3, --quick 1; the password-hashing scenarios at most 2].
     #[arg(long)]
     pub repeat: Option<usize>,
     /// Open loop at this many requests/s in total (latency corrected for coordinated omission).

@@ -45,7 +45,7 @@ pub fn options(mut args: RunArgs, timing: bool) -> Result<Options, String> {
     let (duration, warmup, repeat) = if args.quick {
         (0.3, 0.2, 1)
     } else {
-        (1.25, 0.5, 3)
+        (0.9, 0.2, 3)
     };
     Ok(Options {
         servers: if only_commands {

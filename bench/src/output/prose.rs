@@ -10,7 +10,7 @@ pub fn context(report: &Report) -> String {
     let f = &report.options;
     format!(
         "Machine: {} ({} cores, {} MiB, Linux {}). Server on CPUs {:?}, load generator on CPUs {:?}; \
-         {} connections, {} s warm-up before each of {} × {} s windows per scenario, interleaved over the servers{}. \
+         {} connections, {} s warm-up before each of {} × {} s windows per scenario{}, interleaved over the servers{}. \
          Median of the repeats, (min–max) for req/s; × hyper: the ratio to the no-framework baseline. \
          Git revision {}. {}.",
         report.machine.cpu_model,
@@ -23,6 +23,9 @@ pub fn context(report: &Report) -> String {
         f.warmup_secs,
         f.repeat,
         f.duration_secs,
+        f.hashing_repeat.map_or(String::new(), |r| format!(
+            " ({r} for the password-hashing ones)"
+        )),
         f.rate.map_or(String::from(", closed loop"), |r| format!(
             ", open loop at {r} req/s"
         )),

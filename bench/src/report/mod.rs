@@ -84,6 +84,10 @@ pub struct RunOptions {
     pub warmup_secs: f64,
     pub connections: usize,
     pub repeat: usize,
+    /// Repeats of the password-hashing scenarios, where fewer than `repeat` (none recorded
+    /// before 2026-12-03: as `repeat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashing_repeat: Option<usize>,
     pub rate: Option<f64>,
     pub server_cpus: Vec<usize>,
     pub client_cpus: Vec<usize>,
@@ -398,6 +402,7 @@ pub(crate) mod tests {
                 warmup_secs: 1.0,
                 connections: 64,
                 repeat: 3,
+                hashing_repeat: None,
                 rate: None,
                 server_cpus: vec![0],
                 client_cpus: vec![1],

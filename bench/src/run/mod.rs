@@ -21,7 +21,7 @@ use crate::measure::procfs;
 use crate::output::files;
 use crate::report::scenario::Scenario;
 use crate::report::{Report, SCHEMA};
-use crate::run::options::{CONFORMANCE, CONFORMANCE_QUICK, Options};
+use crate::run::options::{HASHING_REPEAT, Options};
 use crate::run::setup::Server;
 use crate::workspace::{binaries, dependencies, git};
 
@@ -79,10 +79,15 @@ pub fn run(options: &Options) -> Result<Report, String> {
     );
     let what = match (options.timing, options.cost) {
         (true, cost) => format!(
-            "Benchmarking {who} on {} scenarios, {} x {} s each after {} s warm-up, repeats interleaved{}",
+            "Benchmarking {who} on {} scenarios, {} x {} s each{} after {} s warm-up, repeats interleaved{}",
             options.scenarios.len(),
             options.repeat,
             options.duration.as_secs_f64(),
+            if options.repeat > HASHING_REPEAT {
+                format!(" ({HASHING_REPEAT} x for the password-hashing ones)")
+            } else {
+                String::new()
+            },
             options.warmup.as_secs_f64(),
             if cost {
                 ", then the cost per request"
@@ -131,17 +136,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
         progress.set_message("the conformance suite, against every server at once");
         setup::conformance(options, &mut servers);
         setup::wait_all_idle(&servers);
-        progress.inc(
-            u64::try_from(
-                if options.quick {
-                    CONFORMANCE_QUICK
-                } else {
-                    CONFORMANCE
-                }
-                .as_millis(),
-            )
-            .unwrap_or(0),
-        );
+        progress.inc(u64::try_from(options.conformance_estimate().as_millis()).unwrap_or(0));
         phases.push(("conformance", started.elapsed()));
     }
     let write = |servers: &[Server], report: &mut Report| {
@@ -149,9 +144,16 @@ pub fn run(options: &Options) -> Result<Report, String> {
         files::write_all(report, &options.out)
     };
     write(&servers, &mut report)?;
+    let mut per_scenario = Vec::new();
     if options.timing {
         for &scenario in &options.scenarios {
+            let at = Instant::now();
             timing::time_scenario(options, scenario, &mut servers, &progress);
+            per_scenario.push(format!(
+                "{} {:.0}",
+                scenario.name(),
+                at.elapsed().as_secs_f64()
+            ));
             write(&servers, &mut report)?;
         }
         phases.push(("timing", started.elapsed()));
@@ -180,7 +182,10 @@ pub fn run(options: &Options) -> Result<Report, String> {
     let split: Vec<String> = phases
         .into_iter()
         .map(|(phase, at)| {
-            let part = format!("{phase} {:.0} s", (at - since).as_secs_f64());
+            let mut part = format!("{phase} {:.0} s", (at - since).as_secs_f64());
+            if phase == "timing" {
+                part.push_str(&format!(" ({})", per_scenario.join(", ")));
+            }
             since = at;
             part
         })

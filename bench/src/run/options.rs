@@ -13,6 +13,20 @@ use crate::run::now_rfc3339;
 use crate::workspace::backends::{self, FLOOR};
 use crate::workspace::binaries;
 
+/// Repeats of a password-hashing scenario at most: those time argon2, the same code in every
+/// backend, and the answer ranks none of them, so a third repeat would buy a spread nobody
+/// reads at the price of the run's longest windows (each waits for the hashes to drain).
+pub const HASHING_REPEAT: usize = 2;
+
+/// What a window costs beyond its warm-up and its length, for the estimate: the load
+/// generator's connections and threads, sampling /proc, waiting for the server to go idle.
+/// Measured: 571 s of timing for 252 windows of 1.75 s on the 2-core Xeon, 2026-12-03.
+const PER_WINDOW: Duration = Duration::from_millis(350);
+
+/// The share of windows measured again because they were noisy, for the estimate: 40 of 252
+/// in the same run.
+const REMEASURED: f64 = 0.16;
+
 /// Time allowed per server for starting, verifying and stopping it, for the estimate.
 const PER_SERVER_OVERHEAD: Duration = Duration::from_secs(2);
 
@@ -29,12 +43,16 @@ pub(super) const COST_PER_SERVER: Duration = Duration::from_secs(3);
 /// Time `perf stat` takes per server and scenario: attaching, 1,000 requests, stopping.
 const PERF_PER_SCENARIO: Duration = Duration::from_millis(250);
 
-/// Time the conformance suite takes with every server at once, for the estimate: 35 s for
-/// the five backends (hashing passwords on the one server core); `--quick` runs it only
-/// against servers not of the workspace, and leaves out the check that waits 10 s.
-pub(super) const CONFORMANCE: Duration = Duration::from_secs(35);
+/// Time the conformance suite takes per server, all of them at once, for the estimate: 39 s
+/// for five backends, hashing passwords on the one server core; a first server also waits
+/// out the 10 s header-read check. `--quick` runs it only against servers not of the
+/// workspace, and leaves out the check that waits 10 s.
+const CONFORMANCE_FIRST: Duration = Duration::from_secs(15);
 
-pub(super) const CONFORMANCE_QUICK: Duration = Duration::from_secs(15);
+const CONFORMANCE_PER_SERVER: Duration = Duration::from_secs(5);
+
+/// The check that waits out the header-read timeout, left out by `--quick`.
+const HEADER_READ_CHECK: Duration = Duration::from_secs(10);
 
 /// The scenarios `floor` answers.
 const FLOOR_SCENARIOS: [Scenario; 3] = [Scenario::Plaintext, Scenario::Json, Scenario::Static];
@@ -119,7 +137,7 @@ impl Options {
             let fixed = usize::from(self.fixed_rate(*s));
             // storm times a quiet window before each stormy one
             let storm = if *s == Scenario::Storm { 2 } else { 1 };
-            servers * (self.repeat * storm + fixed)
+            servers * (self.repeats(*s) * storm + fixed)
         };
         if self.timing {
             self.scenarios
@@ -141,6 +159,16 @@ impl Options {
             .max(2.min(procfs::machine().cores))
     }
 
+    /// The measured repeats of `scenario`: `--repeat`, and at most [`HASHING_REPEAT`] for the
+    /// password-hashing scenarios.
+    pub fn repeats(&self, scenario: Scenario) -> usize {
+        if scenario.cheap() {
+            self.repeat
+        } else {
+            self.repeat.min(HASHING_REPEAT)
+        }
+    }
+
     /// Whether `scenario` gets a fixed-rate window: not under `--rate` (every window is one)
     /// and not in a `--quick` run, which keeps to its two minutes.
     pub(super) fn fixed_rate(&self, scenario: Scenario) -> bool {
@@ -149,19 +177,13 @@ impl Options {
 
     /// How long the run should take, said before it starts.
     pub fn estimate(&self) -> Duration {
-        let window = self.warmup + self.duration + Duration::from_millis(150);
+        let window = (self.warmup + self.duration + PER_WINDOW).mul_f64(1.0 + REMEASURED);
         let servers = self.server_count();
         let hashing = self.windows(|s| !s.cheap());
         let mut total = window * u32::try_from(self.windows(|_| true)).unwrap_or(u32::MAX)
             + DRAIN * u32::try_from(hashing).unwrap_or(u32::MAX)
             + PER_SERVER_OVERHEAD * u32::try_from(servers).unwrap_or(1);
-        if self.conformance() {
-            total += if self.quick {
-                CONFORMANCE_QUICK
-            } else {
-                CONFORMANCE
-            };
-        }
+        total += self.conformance_estimate();
         if self.cost && self.url.is_none() {
             let measured = self.scenarios.iter().filter(|s| s.cheap()).count();
             let callgrind = COST_PER_SERVER
@@ -186,22 +208,42 @@ impl Options {
 
     /// Whether the conformance suite runs against `server` (a name of `--backends`, a
     /// `--server` or the `--url`): in `bench run`, never against `floor` (not the site), and in
-    /// `--quick` only against servers that are not of the workspace: with the five backends
-    /// at once it takes 25 s of the two minutes, and their `cargo test` runs all of it.
+    /// `--quick` only against servers that are not of the workspace: against every backend at
+    /// once it would take a third of the two minutes, and their `cargo test` runs all of it.
     pub(super) fn tests_conformance(&self, server: &str) -> bool {
         let ours = backends::find(server).is_some() && self.url.is_none();
         self.timing && server != FLOOR.name && !(self.quick && ours)
     }
 
+    /// How long the conformance suite should take against the servers it runs against.
+    pub(super) fn conformance_estimate(&self) -> Duration {
+        let tested = self.conformance_servers();
+        if tested == 0 {
+            return Duration::ZERO;
+        }
+        let first = if self.quick {
+            CONFORMANCE_FIRST - HEADER_READ_CHECK
+        } else {
+            CONFORMANCE_FIRST
+        };
+        first + CONFORMANCE_PER_SERVER * u32::try_from(tested - 1).unwrap_or(u32::MAX)
+    }
+
     /// Whether the suite runs against any server of the run.
     pub(super) fn conformance(&self) -> bool {
+        self.conformance_servers() > 0
+    }
+
+    /// How many servers of the run the suite runs against.
+    fn conformance_servers(&self) -> usize {
         match &self.url {
-            Some(url) => self.tests_conformance(url),
+            Some(url) => usize::from(self.tests_conformance(url)),
             None => self
                 .servers
                 .iter()
                 .chain(self.commands.iter().map(|c| &c.name))
-                .any(|s| self.tests_conformance(s)),
+                .filter(|s| self.tests_conformance(s))
+                .count(),
         }
     }
 
@@ -218,6 +260,7 @@ impl Options {
             warmup_secs: self.warmup.as_secs_f64(),
             connections: self.connections,
             repeat: self.repeat,
+            hashing_repeat: Some(self.repeat.min(HASHING_REPEAT)).filter(|&r| r != self.repeat),
             rate: self.rate,
             server_cpus: self.server_cpus.clone(),
             client_cpus: self.client_cpus.clone(),
@@ -255,6 +298,66 @@ pub fn default_out_dir() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn options(servers: &[&str], repeat: usize, quick: bool) -> Options {
+        Options {
+            servers: servers.iter().map(|s| (*s).to_owned()).collect(),
+            commands: Vec::new(),
+            scenarios: Scenario::ALL.to_vec(),
+            duration: Duration::from_secs(1),
+            warmup: Duration::from_millis(250),
+            connections: 64,
+            repeat,
+            rate: None,
+            server_cpus: vec![0],
+            client_cpus: vec![1],
+            out: PathBuf::new(),
+            url: None,
+            quick,
+            timing: true,
+            cost: false,
+            cost_repeat: 1,
+        }
+    }
+
+    #[test]
+    fn the_hashing_scenarios_repeat_at_most_twice_and_the_windows_add_up() {
+        let three = options(&["axum"], 3, false);
+        assert_eq!(three.repeats(Scenario::Plaintext), 3);
+        assert_eq!(three.repeats(Scenario::Login), HASHING_REPEAT);
+        assert_eq!(three.recorded().hashing_repeat, Some(HASHING_REPEAT));
+        // 7 cheap × 3, login, signup and mixed × 2, storm × 2 with a quiet window each, and
+        // a fixed-rate window for plaintext, json, static and status.
+        assert_eq!(three.windows(|_| true), 21 + 6 + 4 + 4);
+        assert_eq!(three.windows(|s| !s.cheap()), 10);
+        let one = options(&["axum", "floor"], 1, true);
+        assert_eq!(one.repeats(Scenario::Login), 1);
+        assert_eq!(one.recorded().hashing_repeat, None);
+        // --quick: one window each, storm's quiet one too, no fixed rate; floor answers three.
+        assert_eq!(one.windows(|_| true), 12 + 3);
+    }
+
+    #[test]
+    fn the_conformance_estimate_grows_with_the_servers_it_tests() {
+        let one = options(&["axum", "floor"], 3, false);
+        let eight = options(
+            &[
+                "hyper", "actix", "axum", "ntex", "rocket", "salvo", "trillium", "warp", "floor",
+            ],
+            3,
+            false,
+        );
+        assert_eq!(one.conformance_estimate(), CONFORMANCE_FIRST);
+        assert_eq!(
+            eight.conformance_estimate(),
+            CONFORMANCE_FIRST + CONFORMANCE_PER_SERVER * 7
+        );
+        // --quick leaves the workspace's backends to their `cargo test`.
+        assert_eq!(
+            options(&["axum"], 1, true).conformance_estimate(),
+            Duration::ZERO
+        );
+    }
 
     #[test]
     fn floor_takes_part_only_in_what_it_answers() {

@@ -48,7 +48,7 @@ pub(super) fn time_scenario(
         }
     }
     let mut runs: BTreeMap<usize, Vec<Run>> = BTreeMap::new();
-    for round in 0..options.repeat {
+    for round in 0..options.repeats(scenario) {
         for k in rotation(taking_part.len(), round) {
             let (index, workload) = &taking_part[k];
             let server = &mut servers[*index];
