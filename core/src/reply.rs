@@ -16,7 +16,8 @@ pub const APPLICATION_JSON: &str = "application/json";
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A response with a body of the given type. Its `Content-Length` is the framework's to
-/// write from the body's known length: all five do (HEAD included), and one the core wrote
+/// write from the body's known length: every backend's does (for HEAD, salvo's adapter writes
+/// the GET body's length itself), and one the core wrote
 /// would be parsed back by hyper on every response.
 pub fn with_body(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
     let mut reply = Response::new(body.into());

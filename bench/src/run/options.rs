@@ -20,12 +20,14 @@ pub const HASHING_REPEAT: usize = 2;
 
 /// What a window costs beyond its warm-up and its length, for the estimate: the load
 /// generator's connections and threads, sampling /proc, waiting for the server to go idle.
-/// Measured: 571 s of timing for 252 windows of 1.75 s on the 2-core Xeon, 2026-12-03.
-const PER_WINDOW: Duration = Duration::from_millis(350);
+/// Measured on the 2-core Xeon VM, 2026-12-03: 497 s of timing for 344 windows of 1.1 s
+/// (eight backends and floor; `docs/results/2026-12-03-xeon-2core.json`), of which 48 s the
+/// hashing windows' drain below.
+const PER_WINDOW: Duration = Duration::from_millis(250);
 
-/// The share of windows measured again because they were noisy, for the estimate: 40 of 252
-/// in the same run.
-const REMEASURED: f64 = 0.16;
+/// The share of windows measured again because they were noisy, for the estimate: 52 of 344
+/// in the same run (40 of 252 in the run before).
+const REMEASURED: f64 = 0.15;
 
 /// Time allowed per server for starting, verifying and stopping it, for the estimate.
 const PER_SERVER_OVERHEAD: Duration = Duration::from_secs(2);
