@@ -287,8 +287,13 @@ async fn run(
         )
         // ntex refuses a request with more fields than this with its own bare 431 (96 by
         // default); the core's rule is 100 (SITE.md 7), so the parser lets more through and
-        // its 64 KiB buffer bounds them (src/http/h1/decoder.rs, `decode_headers`).
-        .set_max_headers(usize::MAX);
+        // its parse buffer (below) bounds them (src/http/h1/decoder.rs, `decode_headers`).
+        .set_max_headers(usize::MAX)
+        // A request head that fills ntex's parse buffer (64 KiB by default) before it ends gets
+        // its bare 431 (src/http/h1/decoder.rs, `Decoder::decode`, `max_buf_size`): a 70 KiB
+        // request target got that 431 or the 400 for an over-long target, depending on how the
+        // reads fell. With room for the whole of it, the target is always what is refused.
+        .set_max_buf_size(128 * 1024);
     let server = HttpServer::new(async move || apply(Around(site.clone()), app(site.clone())))
         .workers(workers)
         .disable_signals()
