@@ -117,7 +117,7 @@ pub struct RunArgs {
     /// Benchmark a server that is already running (any language) instead of the backends.
     #[arg(long)]
     pub url: Option<String>,
-    /// A short run (within 2 minutes): 1 repeat of 0.3 s per scenario, no fixed-rate windows.
+    /// A short run (about 3 minutes): 1 repeat of 0.3 s per scenario, no fixed-rate windows.
     #[arg(long)]
     pub quick: bool,
     /// Skip the cost per request (instructions, system calls).

@@ -172,7 +172,7 @@ impl Options {
     }
 
     /// Whether `scenario` gets a fixed-rate window: not under `--rate` (every window is one)
-    /// and not in a `--quick` run, which keeps to its two minutes.
+    /// and not in a `--quick` run, which keeps to its three minutes.
     pub(super) fn fixed_rate(&self, scenario: Scenario) -> bool {
         self.rate.is_none() && !self.quick && Scenario::FIXED_RATE.contains(&scenario)
     }
@@ -211,7 +211,7 @@ impl Options {
     /// Whether the conformance suite runs against `server` (a name of `--backends`, a
     /// `--server` or the `--url`): in `bench run`, never against `floor` (not the site), and in
     /// `--quick` only against servers that are not of the workspace: against every backend at
-    /// once it would take a third of the two minutes, and their `cargo test` runs all of it.
+    /// once it would take a third of its three minutes, and their `cargo test` runs all of it.
     pub(super) fn tests_conformance(&self, server: &str) -> bool {
         let ours = backends::find(server).is_some() && self.url.is_none();
         self.timing && server != FLOOR.name && !(self.quick && ours)
