@@ -182,9 +182,12 @@ for name in "${BACKENDS[@]}"; do
             --exclude-operation-id logOut || ok=0
     fi
     stop_backend "$name" || ok=0
-    if [ -s "$dir/stderr" ]; then
+    # A 500 that a declared deviation forces (trillium cannot send 599) says so in its cause;
+    # it is the deviation the suite expects, not a finding.
+    grep -v '(declared deviation [A-Za-z]*)$' "$dir/stderr" > "$dir/stderr.undeclared" || true
+    if [ -s "$dir/stderr.undeclared" ]; then
         echo "backend-$name wrote on stderr (under --quiet only a 500's cause is written):"
-        cat "$dir/stderr"
+        cat "$dir/stderr.undeclared"
         ok=0
     fi
     echo "backend-$name: $((SECONDS - backend_start)) s"
