@@ -10,7 +10,7 @@
 # HEAD...), and stops the backend with SIGTERM (which must exit 0).
 # It exits non-zero on any error-level ("bad") note, on a warning that has no explanation
 # in ACCEPTED below, or on a page REDbot could not fetch; every accepted warning is printed
-# with its explanation. All five backends take about 25 s on two cores (builds excluded).
+# with its explanation. Eight backends take about 40 s on two cores (38 s in CI, 2026-12-03; builds excluded).
 # The tool lives in its own virtual environment, target/tools/redbot-venv, made on first use
 # with the pinned version below. REDbot's CLI cannot send a request header, so a small
 # driver (below) calls its Python API and prints every note as "level<TAB>NAME<TAB>summary".
