@@ -59,30 +59,38 @@ impl Ready {
 pub struct Shutdown(Pin<Box<dyn Future<Output = ()> + Send>>);
 
 impl Shutdown {
-    /// Ctrl-C (SIGINT) or SIGTERM. Must be polled inside a tokio runtime.
-    pub fn on_signal() -> Self {
-        Self(Box::pin(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{SignalKind, signal};
-                match signal(SignalKind::terminate()) {
-                    Ok(mut term) => {
-                        tokio::select! {
-                            _ = ctrl_c => {}
-                            _ = term.recv() => {}
+    /// Ctrl-C (SIGINT) or SIGTERM. The handlers are installed before this returns, on a
+    /// thread of their own, so a signal sent the moment the start-up line is read stops the
+    /// server gracefully. Installed lazily, on the server's first poll of this future, they
+    /// came after the start-up line on actix, and SIGTERM killed it (CI, December 2026).
+    pub fn on_signal() -> std::io::Result<Self> {
+        let (installed, on_installed) = std::sync::mpsc::channel();
+        let (trigger, on_trigger) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => return drop(installed.send(Err(e))),
+                };
+                runtime.block_on(async move {
+                    match stop_signals() {
+                        Ok(signalled) => {
+                            let _ = installed.send(Ok(()));
+                            signalled.await;
+                            let _ = trigger.send(());
                         }
+                        Err(e) => drop(installed.send(Err(e))),
                     }
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                    }
-                }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = ctrl_c.await;
-            }
-        }))
+                });
+            })?;
+        on_installed
+            .recv()
+            .map_err(|_| std::io::Error::other("the signal thread ended early"))??;
+        Ok(Self::on_trigger(on_trigger))
     }
 
     /// Resolves when `trigger` fires or is dropped.
@@ -98,6 +106,28 @@ impl Future for Shutdown {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.0.as_mut().poll(cx)
     }
+}
+
+/// Registers SIGINT and SIGTERM now (inside a tokio runtime) and returns the future that
+/// resolves on the first of them. `tokio::signal::ctrl_c` would register only when polled.
+#[cfg(unix)]
+fn stop_signals() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signals() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// Runs a backend's server future to the end on a multi-threaded tokio runtime with `workers`
@@ -142,6 +172,10 @@ pub fn main(backend: &'static Backend) -> ExitCode {
         Ok(listener) => listener,
         Err(message) => return cli::fail(&message),
     };
+    let shutdown = match Shutdown::on_signal() {
+        Ok(shutdown) => shutdown,
+        Err(e) => return cli::fail(&format!("error: cannot handle signals: {e}")),
+    };
     let site = match Site::open(config, name) {
         Ok(site) => site,
         Err(message) => return cli::fail(&format!("error: {message}")),
@@ -151,7 +185,7 @@ pub fn main(backend: &'static Backend) -> ExitCode {
         let _ = writeln!(stdout, "sitebench-{name} listening on http://{addr}");
         let _ = stdout.flush();
     });
-    match serve(listener, site, Shutdown::on_signal(), announce) {
+    match serve(listener, site, shutdown, announce) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: sitebench-{name}: {e}");

@@ -455,8 +455,9 @@ pub(crate) async fn cli_sigterm_closes_idle_connections(cx: &Ctx) -> CheckResult
 }
 
 pub(crate) async fn cli_sigint_exits_zero(cx: &Ctx) -> CheckResult {
-    let (_dir, mut proc, ep) = start(cx, &["--database", "n.db", "--quiet"], &[]).await?;
-    cx.get_at(&ep, "/healthz").await?.status(200)?;
+    // The signal goes the moment the start-up line is read, with no request first: a backend
+    // that installs its handlers later than it prints the line dies of it (actix did, in CI).
+    let (_dir, mut proc, _ep) = start(cx, &["--database", "n.db", "--quiet"], &[]).await?;
     proc.signal(SIGINT)?;
     match proc.wait_exit(Duration::from_secs(6)).await {
         Some(status) => ensure!(
