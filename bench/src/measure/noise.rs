@@ -142,6 +142,15 @@ mod tests {
             noise.noisy().is_some_and(|why| why.contains("client")),
             "{noise:?}"
         );
+        // Neighbours on both: both are named, the server's not hiding the client's.
+        let both = sample(600, 600, core(92, 0, 100), core(91, 0, 100));
+        assert_eq!(
+            between(&start, &both).noisy().as_deref(),
+            Some(
+                "other processes used 32% of the server's cores; other processes used 31% of \
+                 the client's cores"
+            )
+        );
         // The hypervisor stole 5%.
         let stolen = sample(900, 600, core(97, 5, 100), core(66, 5, 100));
         assert!(
