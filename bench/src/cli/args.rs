@@ -24,7 +24,8 @@ pub enum Command {
     /// Only the cost per request: instructions under callgrind, system calls under perf.
     Cost(RunArgs),
     /// Compare two report.json files: NEW/OLD per backend, scenario and figure (req/s, CPU
-    /// per request, instructions per request, p99), with its noise.
+    /// per request, instructions per request, p99), with its noise, then whether each
+    /// criterion of the answer names the same best and order.
     Compare {
         old: PathBuf,
         new: PathBuf,
@@ -36,6 +37,11 @@ pub enum Command {
         /// machine, where runs differ by less than their repeats' spread.
         #[arg(long, requires = "fail_if_worse")]
         gate_timing: bool,
+        /// Exit 1 when any criterion of the answer changed: another best or tie group, or two
+        /// servers after it in opposite orders. Without it a changed answer is reported, not
+        /// failed.
+        #[arg(long)]
+        same_answer: bool,
     },
     /// Run the full conformance suite against a running server; exit 1 on any failure.
     Verify {

@@ -12,6 +12,7 @@ use crate::cli::backend_names::{self, Known};
 use crate::cli::run_options;
 use crate::measure::procfs;
 use crate::output::{files, terminal};
+use crate::report::answer_change::compare_answers;
 use crate::report::compare::{compare as compare_reports, worse_than};
 use crate::report::{Marker, Report};
 use crate::run::options::default_cpus;
@@ -78,14 +79,17 @@ pub fn render(path: &Path, out: Option<PathBuf>) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `bench compare`: NEW/OLD per figure, and the gate of `--fail-if-worse`.
+/// `bench compare`: NEW/OLD per figure and whether the answer changed, and the gates of
+/// `--fail-if-worse` and `--same-answer`.
 pub fn compare(
     old: &Path,
     new: &Path,
     fail_if_worse: Option<f64>,
     gate_timing: bool,
+    same_answer: bool,
 ) -> Result<ExitCode, String> {
-    let changes = compare_reports(&Report::read(old)?, &Report::read(new)?);
+    let (old, new) = (Report::read(old)?, Report::read(new)?);
+    let changes = compare_reports(&old, &new);
     if changes.is_empty() {
         return Err("the two reports share no backend and scenario with results".into());
     }
@@ -95,23 +99,36 @@ pub fn compare(
         "\n{outside} of {} figures changed outside the noise.",
         changes.len()
     );
-    let Some(percent) = fail_if_worse else {
-        return Ok(ExitCode::SUCCESS);
-    };
-    let worse = worse_than(&changes, percent, gate_timing);
-    for c in &worse {
-        println!(
-            "worse by {:.1}% (more than {percent}%): {} {} {}",
-            c.worse_by_percent(),
-            c.backend,
-            c.scenario,
-            c.figure.label()
-        );
+    let answers = compare_answers(&old, &new);
+    print!("\n{}", terminal::answer_changes(&answers));
+    let changed = answers.iter().filter(|a| a.changed()).count();
+    println!(
+        "{changed} of {} criteria answer differently{}.",
+        answers.len(),
+        if changed > 0 && !same_answer {
+            " (reported, not failed: timing may differ between machines; --same-answer fails on it)"
+        } else {
+            ""
+        }
+    );
+    let mut failed = same_answer && changed > 0;
+    if let Some(percent) = fail_if_worse {
+        let worse = worse_than(&changes, percent, gate_timing);
+        for c in &worse {
+            println!(
+                "worse by {:.1}% (more than {percent}%): {} {} {}",
+                c.worse_by_percent(),
+                c.backend,
+                c.scenario,
+                c.figure.label()
+            );
+        }
+        failed |= !worse.is_empty();
     }
-    Ok(if worse.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    Ok(if failed {
         ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

@@ -60,10 +60,15 @@ pub fn options(mut args: RunArgs, timing: bool) -> Result<Options, String> {
             args.backends
         },
         commands,
+        // In the order of `Scenario::ALL`, the cheap ones first: they are timed before the
+        // server hashes any password (see `setup::restart`).
         scenarios: if args.scenarios.is_empty() {
             Scenario::ALL.to_vec()
         } else {
-            args.scenarios
+            let mut scenarios = args.scenarios;
+            scenarios.sort();
+            scenarios.dedup();
+            scenarios
         },
         duration: seconds(args.duration.unwrap_or(duration), "duration")?,
         warmup: seconds(args.warmup.unwrap_or(warmup), "warmup")?,

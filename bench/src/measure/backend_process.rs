@@ -15,7 +15,7 @@ use crate::measure::{client, procfs};
 use crate::workspace::binaries;
 
 /// How long a native backend may take to announce its port and answer `/healthz`.
-const READY: Duration = Duration::from_secs(15);
+pub const READY: Duration = Duration::from_secs(15);
 
 /// What to start.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -98,13 +98,7 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
 /// The peak resident set size of a server since start or the last `reset_peak_rss`, in KiB:
 /// the sum of each of its processes' peaks (workers each have their own memory).
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let peak = |pid: u32| -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-    };
+    let peak = |pid: u32| -> Option<u64> { status_kib(pid, "VmHWM:") };
     let own = peak(pid)?;
     Some(
         own + family(pid)
@@ -113,6 +107,22 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
             .filter_map(peak)
             .sum::<u64>(),
     )
+}
+
+/// The resident set size of a server now, in KiB, summed over its processes.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let rss = |pid: u32| -> Option<u64> { status_kib(pid, "VmRSS:") };
+    let own = rss(pid)?;
+    Some(own + family(pid).into_iter().skip(1).filter_map(rss).sum::<u64>())
+}
+
+/// A `kB` field of `/proc/PID/status`.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Resets `VmHWM` to the current RSS (Linux 4.0+) in each of a server's processes, so each

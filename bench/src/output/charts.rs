@@ -1140,6 +1140,7 @@ mod tests {
             b.scenarios[0].fixed_rate = Some(crate::report::FixedRate {
                 requests_per_sec: 27_646.0,
                 run: run(27_646.0),
+                repeats: Vec::new(),
             });
         }
         let sections = sections(&report);

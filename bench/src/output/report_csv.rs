@@ -74,7 +74,11 @@ pub fn csv(report: &Report) -> Result<String, String> {
             let repeats = scenario.runs.iter().map(|r| ("repeat", r));
             let quiet = scenario.quiet.iter().map(|r| ("quiet", r));
             let mut counts = std::collections::BTreeMap::new();
-            let fixed = scenario.fixed_rate.iter().map(|f| ("fixed-rate", &f.run));
+            let fixed = scenario
+                .fixed_rate
+                .iter()
+                .flat_map(|f| f.windows())
+                .map(|r| ("fixed-rate", r));
             for (window, run) in repeats.chain(quiet).chain(fixed) {
                 let index = counts.entry(window).or_insert(0);
                 *index += 1;
@@ -97,10 +101,7 @@ mod tests {
         let mut report = sample();
         let scenario = &mut report.backends[0].scenarios[0];
         scenario.quiet = vec![run(500.0)];
-        scenario.fixed_rate = Some(crate::report::FixedRate {
-            requests_per_sec: 50.0,
-            run: run(50.0),
-        });
+        scenario.fixed_rate = crate::report::FixedRate::from_runs(50.0, vec![run(50.0), run(51.0)]);
         let repeats = scenario.runs.len();
         let text = csv(&report).expect("csv");
         let mut reader = csv::Reader::from_reader(text.as_bytes());
@@ -108,7 +109,8 @@ mod tests {
         assert_eq!(&header[0], "server");
         assert!(header.iter().any(|h| h == "server_cpu_user_us_per_request"));
         let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
-        assert_eq!(rows.len(), repeats + 2);
+        // The repeats, the quiet window and both fixed-rate windows.
+        assert_eq!(rows.len(), repeats + 3);
         let column = |name: &str| header.iter().position(|h| h == name).expect(name);
         let quiet = rows
             .iter()

@@ -5,7 +5,7 @@
 
 use crate::output::escape;
 use crate::output::table::{Align, Cell, CodeRef, Column, Span, Table};
-use crate::report::stats::RepeatStats;
+use crate::report::stats::{RepeatStats, Stat};
 use crate::report::{BackendReport, Conformance, Report, Role, ScenarioReport};
 use crate::workspace::backends::BASELINE;
 
@@ -263,11 +263,12 @@ enum ServerColumn {
     Dependencies,
     CleanBuild,
     Startup,
+    StartupRss,
     CleanExit,
     Verified,
 }
 
-const SERVER_COLUMNS: [ServerColumn; 11] = [
+const SERVER_COLUMNS: [ServerColumn; 12] = [
     ServerColumn::Server,
     ServerColumn::Role,
     ServerColumn::Conformance,
@@ -277,6 +278,7 @@ const SERVER_COLUMNS: [ServerColumn; 11] = [
     ServerColumn::Dependencies,
     ServerColumn::CleanBuild,
     ServerColumn::Startup,
+    ServerColumn::StartupRss,
     ServerColumn::CleanExit,
     ServerColumn::Verified,
 ];
@@ -293,6 +295,7 @@ impl ServerColumn {
             Self::Dependencies => ("crates in dependency tree", Align::Right),
             Self::CleanBuild => ("clean release build", Align::Right),
             Self::Startup => ("start-up ms", Align::Right),
+            Self::StartupRss => ("RSS at start MiB", Align::Right),
             Self::CleanExit => ("SIGTERM exit 0", Align::Left),
             Self::Verified => ("verified", Align::Left),
         };
@@ -343,7 +346,17 @@ impl ServerColumn {
                     c.measured_utc.get(..10).unwrap_or(&c.measured_utc)
                 )
             })),
-            Self::Startup => Cell::text(b.startup_ms.map_or("-".into(), |v| format!("{v:.0}"))),
+            Self::Startup => Cell::text(match (b.startup_ms, Stat::of(&b.startups_ms)) {
+                (Some(v), Some(r)) if b.startups_ms.len() > 1 => {
+                    format!("{v:.0} ({:.0}–{:.0})", r.min, r.max)
+                }
+                (Some(v), _) => format!("{v:.0}"),
+                (None, _) => "-".into(),
+            }),
+            Self::StartupRss => Cell::text(
+                b.startup_rss_kib
+                    .map_or("-".into(), |v| format!("{:.1}", v as f64 / 1024.0)),
+            ),
             Self::CleanExit => {
                 Cell::text(b.clean_exit.map_or("-", |ok| if ok { "yes" } else { "NO" }))
             }

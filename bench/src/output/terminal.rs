@@ -1,6 +1,6 @@
 //! What `bench run` and `bench compare` print: the figures table with the best value per
 //! scenario marked `*`, what failed, the notes and, last, where it stays in view, the answer;
-//! and the comparison of two reports.
+//! and the comparison of two reports, figures and answers.
 
 use std::fmt::Write;
 
@@ -8,6 +8,7 @@ use crate::output::table::{Align, Cell, Column, Table};
 use crate::output::{prose, report_tables};
 use crate::report::Report;
 use crate::report::answer::findings;
+use crate::report::answer_change::AnswerChange;
 use crate::report::compare::Change;
 
 /// `bench run`'s (and `bench cost`'s) closing output.
@@ -52,6 +53,15 @@ pub fn comparison(changes: &[Change]) -> String {
         ]);
     }
     table.markdown()
+}
+
+/// `bench compare`'s second part: for each criterion, the same answer or how it changed.
+pub fn answer_changes(changes: &[AnswerChange]) -> String {
+    let mut out = String::from("The answers:\n");
+    for change in changes {
+        let _ = writeln!(out, "- {}: {}", change.criterion, change.describe());
+    }
+    out
 }
 
 #[cfg(test)]

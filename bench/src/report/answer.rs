@@ -5,23 +5,28 @@
 //! scenarios compared are those the workspace's backends all ran: a `--server` that answers
 //! fewer is left out of that criterion, and said to be, rather than narrowing everyone's.
 //!
-//! Tie rules, one per kind of figure:
+//! Tie rules, one per kind of figure. The best server and every server that ties with it
+//! are named as a group; the others are ranked the same way, in groups of servers that tie
+//! with the best of them, so that only what the noise separates is ever ordered:
 //! - timed figures (requests/s, CPU per request): each server's figure is the geometric mean
 //!   over the cheap scenarios all of them ran (the password-hashing ones measure argon2, the
 //!   same code everywhere), with the geometric means of the repeats' minima and maxima,
 //!   widened by ±5% (`compare`'s floor, since a single repeat has no spread), as its range;
-//!   servers whose range overlaps the best's tie with it;
-//! - instructions per request: the same mean; within 1% of the best is a tie (BENCH.md 4.2:
-//!   repeats agree within 1%);
-//! - peak memory: the largest median over the scenarios; within 1 MiB is a tie;
-//! - latency at the fixed rate: the p99 of each server's open-loop window, geometric mean over
-//!   the scenarios all of them ran at a fixed rate; its range is the 95% confidence interval
-//!   of a 99th percentile estimated from that many requests (the order statistics
-//!   `n·0.99 ± 1.96·√(n·0.99·0.01)`, read from the window's histogram), widened by ±5% as
-//!   above; overlapping ranges tie;
-//! - facts of the build (adapter lines, dependencies, binary size): exact, ties only when equal;
-//!   clean build time within 10% and start-up within 10 ms: allowances for figures measured
-//!   once, not measured noise;
+//!   servers whose ranges overlap tie;
+//! - instructions per request: the same mean; within 1% is a tie (BENCH.md 4.2: repeats
+//!   agree within 1%);
+//! - latency at the fixed rate: the median p99 of each server's open-loop windows, geometric
+//!   mean over the scenarios all of them ran at a fixed rate, with the repeats' extremes as
+//!   its range, widened by ±5%; a report with one window per scenario uses the 95%
+//!   confidence interval of that window's p99 instead (the order statistics
+//!   `n·0.99 ± 1.96·√(n·0.99·0.01)`, read from its histogram), which assumes independent
+//!   requests and so is far too narrow when a machine pause delays hundreds of them;
+//! - peak memory: the largest over the cheap scenarios, which run before the process hashes
+//!   a password, with the repeats' extremes as its range, widened by ±5%;
+//! - start-up: the median of five starts, one server at a time, the starts' extremes as its
+//!   range (a report with one start: within 10 ms, an allowance for a figure taken once);
+//! - facts of the build (adapter lines, dependencies, binary size): exact, ties only when
+//!   equal; clean build time within 10%, an allowance for a figure measured once;
 //! - conformance: the fewest failed checks, then the fewest declared deviations; equal is a tie.
 //!
 //! A criterion with no figure in the run is said to be not measured, and why. What the words
@@ -32,13 +37,16 @@ use crate::report::compare::{INSTRUCTION_NOISE, NOISE_FLOOR};
 use crate::report::histograms;
 use crate::report::scenario::Scenario;
 use crate::report::stats::Stat;
-use crate::report::{BackendReport, Marker, Report, Role, Run, ScenarioReport};
+use crate::report::{BackendReport, FixedRate, Marker, Report, Role, Run, ScenarioReport};
 
 /// One criterion's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub criterion: &'static str,
     pub answer: String,
+    /// The servers as the answer orders them: the best or the group that ties with it, then
+    /// each further group of servers that tie with each other; empty when not measured.
+    pub ranking: Vec<Vec<String>>,
 }
 
 /// A server's figure on one criterion: the value and the range the noise allows.
@@ -74,7 +82,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         .iter()
         .filter(|b| b.role != Role::Reference && b.failure.is_none())
         .collect();
-    let scenarios = shared_scenarios(&candidates, Some(&report.cheap_scenarios));
+    let scenarios = shared_scenarios(&candidates, &report.cheap_scenarios);
     let mut out = Vec::new();
     let per_scenario = |get: &dyn Fn(&ScenarioReport) -> Option<Stat>| -> Vec<Standing> {
         candidates
@@ -156,63 +164,81 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         }),
     ));
     let fixed_rate = shared_fixed_rate_scenarios(&candidates);
+    let latency: Vec<(Standing, bool)> = candidates
+        .iter()
+        .filter_map(|b| {
+            let ranges: Vec<((f64, f64, f64), bool)> = fixed_rate
+                .iter()
+                .map(|name| {
+                    let windows = b.scenarios.iter().find(|s| &s.name == name)?;
+                    Some(p99_range(windows.fixed_rate.as_ref()?))
+                })
+                .collect::<Option<_>>()?;
+            (!ranges.is_empty()).then(|| {
+                let standing = Standing {
+                    server: label(b),
+                    value: geometric_mean(ranges.iter().map(|r| r.0.0)),
+                    low: geometric_mean(ranges.iter().map(|r| r.0.1)) * (1.0 - NOISE_FLOOR),
+                    high: geometric_mean(ranges.iter().map(|r| r.0.2)) * (1.0 + NOISE_FLOOR),
+                };
+                (standing, ranges.iter().all(|r| r.1))
+            })
+        })
+        .collect();
+    let repeated = !latency.is_empty() && latency.iter().all(|(_, repeated)| *repeated);
     out.extend(answer(
         "latency at the fixed rate",
         &format!(
-            "p99 at half the slowest server's saturation rate, geometric mean over {}; \
-             ranges: the 95% interval of each p99",
-            fixed_rate.join(", ")
+            "p99 at half the slowest server's saturation rate, geometric mean over {}; {}",
+            fixed_rate.join(", "),
+            if repeated {
+                "ranges: the repeats' p99s"
+            } else {
+                "ranges: the 95% interval of each p99"
+            }
         ),
-        candidates
-            .iter()
-            .filter_map(|b| {
-                let ranges: Vec<(f64, f64, f64)> = fixed_rate
-                    .iter()
-                    .map(|name| {
-                        let run = &b.scenarios.iter().find(|s| &s.name == name)?.fixed_rate;
-                        Some(p99_interval(&run.as_ref()?.run))
-                    })
-                    .collect::<Option<_>>()?;
-                (!ranges.is_empty()).then(|| Standing {
-                    server: label(b),
-                    value: geometric_mean(ranges.iter().map(|r| r.0)),
-                    low: geometric_mean(ranges.iter().map(|r| r.1)) * (1.0 - NOISE_FLOOR),
-                    high: geometric_mean(ranges.iter().map(|r| r.2)) * (1.0 + NOISE_FLOOR),
-                })
-            })
-            .collect(),
+        latency.into_iter().map(|(standing, _)| standing).collect(),
         false,
-        Tie::Overlap("95% intervals"),
+        Tie::Overlap(if repeated { "repeats" } else { "95% intervals" }),
         &|v| format!("{} µs", grouped(v)),
         "",
     ));
-    // Over the same scenarios for all, hashing ones included: a server that never hashed
-    // a password would look lighter by argon2's 19 MiB.
-    let every = shared_scenarios(&candidates, None);
-    let peak = |s: &ScenarioReport| s.summary.as_ref()?.server_peak_rss_kib.map(|r| r.median);
+    // The cheap scenarios run in a process that has not hashed a password (`run::setup::
+    // restart`): what the framework holds under load. The hashing scenarios' figures are
+    // argon2's memory, the same in every backend, and stay in the tables.
+    let peak = |s: &ScenarioReport| s.summary.as_ref()?.server_peak_rss_kib;
     let memory: Vec<Standing> = candidates
         .iter()
         .filter_map(|b| {
-            let peaks: Option<Vec<f64>> = every
+            let peaks: Option<Vec<Stat>> = scenarios
                 .iter()
                 .map(|name| b.scenarios.iter().find(|s| &s.name == name).and_then(peak))
                 .collect();
-            let kib = peaks?.into_iter().fold(None, |m: Option<f64>, v| {
-                Some(m.map_or(v, |m: f64| m.max(v)))
-            })?;
-            Some(fact(b, kib / 1024.0))
+            let peaks = peaks.filter(|p| !p.is_empty())?;
+            let largest =
+                |get: fn(&Stat) -> f64| peaks.iter().map(get).fold(0.0, f64::max) / 1024.0;
+            Some(Standing {
+                server: label(b),
+                value: largest(|s| s.median),
+                low: largest(|s| s.min) * (1.0 - NOISE_FLOOR),
+                high: largest(|s| s.max) * (1.0 + NOISE_FLOOR),
+            })
         })
         .collect();
     out.extend(answer(
         "peak memory",
-        "the largest of the scenarios",
+        &format!(
+            "the largest over {}, before the process hashed any password; the password-hashing \
+             scenarios' own figures, argon2's, are in the tables",
+            scenarios.join(", ")
+        ),
         memory,
         false,
-        Tie::Plus(1.0),
+        Tie::Overlap("repeats"),
         &|v| format!("{v:.1} MiB"),
-        &left_out(&candidates, &every, &|s| peak(s).is_some()),
+        &left_out(&candidates, &scenarios, &|s| peak(s).is_some()),
     ));
-    let facts: [Fact; 5] = [
+    let facts: [Fact; 4] = [
         (
             "adapter lines",
             &|b| b.adapter_lines.map(|v| v as f64),
@@ -237,9 +263,6 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             Tie::Within(0.10),
             &|v| format!("{v:.0} s"),
         ),
-        ("start-up", &|b| b.startup_ms, Tie::Plus(10.0), &|v| {
-            format!("{v:.0} ms")
-        }),
     ];
     for (criterion, get, tie, show) in facts {
         let figures = candidates
@@ -256,6 +279,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             "",
         ));
     }
+    out.extend(startup(&candidates));
     out.extend(conformance(&candidates));
     for (criterion, why) in [
         ("requests/s at saturation", ""),
@@ -290,11 +314,68 @@ pub fn findings(report: &Report) -> Vec<Finding> {
                 Finding {
                     criterion,
                     answer: format!("not measured in this run{why}."),
+                    ranking: Vec::new(),
                 },
             );
         }
     }
     out
+}
+
+/// The p99 of a server's fixed-rate windows and its range: the median and the extremes of
+/// the repeats' p99s, and whether there were repeats; a single window's 95% interval.
+fn p99_range(windows: &FixedRate) -> ((f64, f64, f64), bool) {
+    let p99s = windows.p99s();
+    match Stat::of(&p99s) {
+        Some(stat) if p99s.len() > 1 => ((stat.median, stat.min, stat.max), true),
+        _ => (p99_interval(&windows.run), false),
+    }
+}
+
+/// Start-up: the median of each server's starts, one server at a time; servers whose starts'
+/// ranges overlap tie. A report from before repeated starts has one start each, measured with
+/// the others starting: those tie within 10 ms, an allowance, not a measured spread.
+fn startup(candidates: &[&BackendReport]) -> Option<Finding> {
+    let repeated = candidates.iter().all(|b| b.startups_ms.len() > 1);
+    let figures = candidates
+        .iter()
+        .filter_map(|b| {
+            let value = b.startup_ms?;
+            let range = Stat::of(&b.startups_ms).filter(|_| repeated);
+            Some(Standing {
+                server: label(b),
+                value,
+                low: range.map_or(value, |r| r.min),
+                high: range.map_or(value, |r| r.max),
+            })
+        })
+        .collect();
+    let starts = candidates
+        .iter()
+        .map(|b| b.startups_ms.len())
+        .max()
+        .unwrap_or(0);
+    if repeated {
+        answer(
+            "start-up",
+            &format!("median of {starts} starts, one server at a time; ranges: the starts"),
+            figures,
+            false,
+            Tie::Overlap("starts"),
+            &|v| format!("{v:.0} ms"),
+            "",
+        )
+    } else {
+        answer(
+            "start-up",
+            "measured once",
+            figures,
+            false,
+            Tie::Plus(10.0),
+            &|v| format!("{v:.0} ms"),
+            "",
+        )
+    }
 }
 
 /// A window's p99 with the 95% confidence interval of a 99th percentile estimated from its
@@ -449,6 +530,10 @@ fn conformance(candidates: &[&BackendReport]) -> Option<Finding> {
     Some(Finding {
         criterion: "conformance and declared deviations",
         answer: format!("{} ({}).", sentences.join("; "), basis.join("; ")),
+        ranking: groups
+            .iter()
+            .map(|(_, servers)| servers.iter().map(|b| label(b)).collect())
+            .collect(),
     })
 }
 
@@ -469,11 +554,11 @@ fn fact(b: &BackendReport, value: f64) -> Standing {
     }
 }
 
-/// The scenarios that every server of the workspace among the candidates timed (every
-/// candidate when there is none: a `--url` or `--server` run alone), of `only` (the cheap ones,
-/// whose cost is the server's, not the password hash) or all. A `--server` that answers fewer
-/// does not narrow the comparison of the others: it is left out, and said to be.
-fn shared_scenarios(candidates: &[&BackendReport], only: Option<&[String]>) -> Vec<String> {
+/// The scenarios of `cheap` (those whose cost is the server's, not the password hash) that
+/// every server of the workspace among the candidates timed (every candidate when there is
+/// none: a `--url` or `--server` run alone). A `--server` that answers fewer does not narrow
+/// the comparison of the others: it is left out, and said to be.
+fn shared_scenarios(candidates: &[&BackendReport], cheap: &[String]) -> Vec<String> {
     let ours: Vec<&BackendReport> = candidates
         .iter()
         .copied()
@@ -483,7 +568,7 @@ fn shared_scenarios(candidates: &[&BackendReport], only: Option<&[String]>) -> V
     Scenario::ALL
         .iter()
         .map(|s| s.name().to_owned())
-        .filter(|name| only.is_none_or(|only| only.contains(name)))
+        .filter(|name| cheap.contains(name))
         .filter(|name| {
             !deciding.is_empty()
                 && deciding.iter().all(|b| {
@@ -547,7 +632,10 @@ fn geometric_mean(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// "axum and warp tie at 17,700; actix costs 1.7× as much, rocket 2.7×."
+/// "axum and warp tie (their repeats overlap), from 17,700 to 17,800; actix 1.70× as much,
+/// ntex and salvo tie at 2.04–2.16× as much." After the best, servers form groups the same
+/// way: each group is the best one left and those that tie with it. Ranking only what the
+/// noise separates keeps the order outside the best from flipping between two runs.
 fn answer(
     criterion: &'static str,
     basis: &str,
@@ -566,16 +654,15 @@ fn answer(
         }
     });
     let best = figures.first()?.clone();
-    let ties = |f: &Standing| match tie {
-        Tie::Overlap(_) => f.low <= best.high && best.low <= f.high,
-        Tie::Within(fraction) => (f.value - best.value).abs() <= best.value * fraction,
-        Tie::Plus(amount) => (f.value - best.value).abs() <= amount,
-    };
-    let (group, rest): (Vec<&Standing>, Vec<&Standing>) = figures.iter().partition(|f| ties(f));
-    let names: Vec<&str> = group.iter().map(|f| f.server.as_str()).collect();
-    let mut text = if group.len() == 1 {
-        format!("{} is best, at {}", names[0], show(best.value))
+    let groups = tie_groups(figures, tie);
+    let names =
+        |group: &[Standing]| -> Vec<String> { group.iter().map(|f| f.server.clone()).collect() };
+    let first = &groups[0];
+    let mut text = if first.len() == 1 {
+        format!("{} is best, at {}", best.server, show(best.value))
     } else {
+        let names = names(first);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         format!(
             "{} tie ({}), from {} to {}",
             join(&names),
@@ -586,28 +673,64 @@ fn answer(
                 Tie::Plus(a) => format!("within {}", show(a)),
             },
             show(best.value),
-            show(group.last().map_or(best.value, |f| f.value)),
+            show(first.last().map_or(best.value, |f| f.value)),
         )
     };
-    if !rest.is_empty() {
-        let others: Vec<String> = rest
-            .iter()
-            .map(|f| {
-                let times = f.value / best.value;
-                let relation = if higher_is_better {
-                    "of that"
-                } else {
-                    "as much"
-                };
-                format!("{} {:.2}× {relation}", f.server, times)
-            })
-            .collect();
+    let relation = if higher_is_better {
+        "of that"
+    } else {
+        "as much"
+    };
+    let others: Vec<String> = groups[1..]
+        .iter()
+        .map(|group| {
+            let times: Vec<f64> = group.iter().map(|f| f.value / best.value).collect();
+            let (low, high) = times
+                .iter()
+                .fold((f64::INFINITY, 0.0_f64), |(l, h), t| (l.min(*t), h.max(*t)));
+            let span = if format!("{low:.2}") == format!("{high:.2}") {
+                format!("{low:.2}×")
+            } else {
+                format!("{low:.2}–{high:.2}×")
+            };
+            match group.as_slice() {
+                [one] => format!("{} {span} {relation}", one.server),
+                _ => {
+                    let names = names(group);
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    format!("{} tie at {span} {relation}", join(&names))
+                }
+            }
+        })
+        .collect();
+    if !others.is_empty() {
         text.push_str(&format!("; {}", others.join(", ")));
     }
     Some(Finding {
         criterion,
         answer: format!("{text} ({basis}).{caveat}"),
+        ranking: groups.iter().map(|g| names(g)).collect(),
     })
+}
+
+/// Splits figures sorted best first into groups: the best left and every later figure that
+/// ties with it under `tie`, then again with what is left.
+fn tie_groups(figures: Vec<Standing>, tie: Tie) -> Vec<Vec<Standing>> {
+    let ties = |leader: &Standing, f: &Standing| match tie {
+        Tie::Overlap(_) => f.low <= leader.high && leader.low <= f.high,
+        Tie::Within(fraction) => (f.value - leader.value).abs() <= leader.value * fraction,
+        Tie::Plus(amount) => (f.value - leader.value).abs() <= amount,
+    };
+    let mut left = figures;
+    let mut groups = Vec::new();
+    while !left.is_empty() {
+        let leader = left[0].clone();
+        let (group, rest): (Vec<Standing>, Vec<Standing>) =
+            left.into_iter().partition(|f| ties(&leader, f));
+        groups.push(group);
+        left = rest;
+    }
+    groups
 }
 
 fn join(names: &[&str]) -> String {
@@ -726,6 +849,7 @@ mod tests {
         crate::report::FixedRate {
             requests_per_sec: 500.0,
             run: window,
+            repeats: Vec::new(),
         }
     }
 
@@ -761,6 +885,150 @@ mod tests {
         }
         let latency = answer_of(&findings(&report), "latency at the fixed rate");
         assert!(latency.starts_with("axum is best"), "{latency}");
+    }
+
+    /// Fixed-rate windows with these p99s, in µs.
+    fn windows(p99s: &[u64]) -> crate::report::FixedRate {
+        let runs = p99s
+            .iter()
+            .map(|p99| {
+                let mut window = run(1000.0);
+                window.latency_us.p99 = *p99;
+                window
+            })
+            .collect();
+        crate::report::FixedRate::from_runs(500.0, runs).expect("windows")
+    }
+
+    #[test]
+    fn fixed_rate_repeats_tie_when_they_overlap_so_one_hiccup_is_not_a_difference() {
+        let mut report = report(&[
+            ("axum", Role::Framework, [100.0, 100.0, 100.0], 17_700.0),
+            ("warp", Role::Framework, [100.0, 100.0, 100.0], 17_800.0),
+            ("rocket", Role::Framework, [50.0, 50.0, 50.0], 47_000.0),
+        ]);
+        // axum's third window met a pause of the machine; the median is its figure, and the
+        // spread keeps it from being told apart from warp. rocket's windows are all slower.
+        for (b, p99s) in report.backends.iter_mut().zip([
+            &[1_000, 1_100, 9_000][..],
+            &[1_050, 1_080, 1_120][..],
+            &[2_500, 2_600, 2_700][..],
+        ]) {
+            b.scenarios[0].fixed_rate = Some(windows(p99s));
+        }
+        let findings = findings(&report);
+        let latency = answer_of(&findings, "latency at the fixed rate");
+        assert!(
+            latency.starts_with("warp and axum tie (their repeats overlap), from 1,080 µs"),
+            "{latency}"
+        );
+        assert!(latency.contains("rocket 2.41× as much"), "{latency}");
+        assert!(latency.contains("ranges: the repeats' p99s"), "{latency}");
+        let ranking = &findings
+            .iter()
+            .find(|f| f.criterion == "latency at the fixed rate")
+            .expect("answered")
+            .ranking;
+        assert_eq!(ranking, &[vec!["warp", "axum"], vec!["rocket"]]);
+        // The window the tables show is the median one.
+        assert_eq!(
+            report.backends[0].scenarios[0]
+                .fixed_rate
+                .as_ref()
+                .map(|f| f.run.latency_us.p99),
+            Some(1_100)
+        );
+    }
+
+    #[test]
+    fn after_the_best_the_others_are_ranked_in_groups_that_tie() {
+        let findings = findings(&report(&[
+            ("hyper", Role::Baseline, [100.0, 99.0, 101.0], 11_000.0),
+            ("ntex", Role::Framework, [75.0, 74.0, 76.0], 26_000.0),
+            ("salvo", Role::Framework, [74.0, 73.0, 75.0], 25_000.0),
+            ("rocket", Role::Framework, [45.0, 44.0, 46.0], 47_000.0),
+        ]));
+        let rps = answer_of(&findings, "requests/s at saturation");
+        assert!(
+            rps.starts_with(
+                "hyper (no framework) is best, at 100 req/s; ntex and salvo tie at 0.74–0.75× \
+                 of that, rocket 0.45× of that"
+            ),
+            "{rps}"
+        );
+        let ranking = &findings[0].ranking;
+        assert_eq!(
+            ranking,
+            &[
+                vec!["hyper (no framework)"],
+                vec!["ntex", "salvo"],
+                vec!["rocket"]
+            ]
+        );
+    }
+
+    #[test]
+    fn start_up_ties_by_the_range_of_five_starts() {
+        let mut report = report(&[
+            ("axum", Role::Framework, [100.0, 100.0, 100.0], 17_700.0),
+            ("warp", Role::Framework, [100.0, 100.0, 100.0], 17_800.0),
+            ("ntex", Role::Framework, [100.0, 100.0, 100.0], 26_000.0),
+        ]);
+        for (b, starts) in report.backends.iter_mut().zip([
+            [40.0, 42.0, 45.0, 47.0, 60.0],
+            [44.0, 46.0, 48.0, 50.0, 52.0],
+            [70.0, 72.0, 75.0, 80.0, 90.0],
+        ]) {
+            b.startup_ms = Some(starts[2]);
+            b.startups_ms = starts.to_vec();
+        }
+        let startup = answer_of(&findings(&report), "start-up");
+        assert_eq!(
+            startup,
+            "axum and warp tie (their starts overlap), from 45 ms to 48 ms; ntex 1.67× as much \
+             (median of 5 starts, one server at a time; ranges: the starts)."
+        );
+        // One start each (a report from before): the 10 ms allowance.
+        for b in &mut report.backends {
+            b.startups_ms.truncate(1);
+        }
+        let startup = answer_of(&findings(&report), "start-up");
+        assert!(startup.ends_with("(measured once)."), "{startup}");
+        assert!(
+            startup.starts_with("axum and warp tie (within 10 ms)"),
+            "{startup}"
+        );
+    }
+
+    #[test]
+    fn memory_is_the_frameworks_not_the_password_hashings() {
+        let mut report = report(&[
+            ("hyper", Role::Baseline, [100.0, 100.0, 100.0], 11_000.0),
+            ("rocket", Role::Framework, [50.0, 50.0, 50.0], 47_000.0),
+        ]);
+        // plaintext: hyper 6 MiB, rocket 9 MiB; login (argon2's): both 47 MiB.
+        for (b, kib) in report.backends.iter_mut().zip([6_144, 9_216]) {
+            for r in &mut b.scenarios[0].runs {
+                r.server_peak_rss_kib = Some(kib);
+            }
+            let runs = b.scenarios[0].runs.clone();
+            b.scenarios[0] = ScenarioReport::from_runs("plaintext", runs);
+            let mut login = ScenarioReport::from_runs("login", b.scenarios[0].runs.clone());
+            for r in &mut login.runs {
+                r.server_peak_rss_kib = Some(48_128);
+            }
+            b.scenarios
+                .push(ScenarioReport::from_runs("login", login.runs));
+        }
+        let memory = answer_of(&findings(&report), "peak memory");
+        assert!(
+            memory.starts_with("hyper (no framework) is best, at 6.0 MiB; rocket 1.50× as much"),
+            "{memory}"
+        );
+        assert!(
+            memory.contains("before the process hashed any password"),
+            "{memory}"
+        );
     }
 
     #[test]

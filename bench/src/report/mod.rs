@@ -6,6 +6,7 @@
 //! keeps it so).
 
 pub mod answer;
+pub mod answer_change;
 pub mod compare;
 pub mod histograms;
 pub mod noise;
@@ -101,9 +102,18 @@ pub struct BackendReport {
     /// What this server is in the comparison.
     #[serde(default)]
     pub role: Role,
-    /// From process start to the first `200` from `/healthz`, in milliseconds.
+    /// From process start to the first `200` from `/healthz`, in milliseconds: the median of
+    /// `startups_ms`.
     #[serde(default)]
     pub startup_ms: Option<f64>,
+    /// Every timed start, each with no other server starting or loaded (one in reports from
+    /// before 2026-12-04, taken with every server starting together).
+    #[serde(default)]
+    pub startups_ms: Vec<f64>,
+    /// Resident memory once started, before any request but `/healthz`, in KiB: the median
+    /// over the starts. What the framework holds before it serves.
+    #[serde(default)]
+    pub startup_rss_kib: Option<u64>,
     /// `None` when it passed verification and ran; otherwise why it was not timed.
     pub failure: Option<String>,
     pub adapter_lines: Option<u64>,
@@ -205,7 +215,44 @@ pub struct ScenarioReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FixedRate {
     pub requests_per_sec: f64,
+    /// The window whose p99 is the median of the repeats: the one the tables and charts show.
     pub run: Run,
+    /// Every window at this rate, `run` among them; empty in reports from before repeats.
+    #[serde(default)]
+    pub repeats: Vec<Run>,
+}
+
+impl FixedRate {
+    /// The repeats at `rate`, shown by the one whose p99 is their median (the lower middle
+    /// one of an even number); none without a window.
+    pub fn from_runs(rate: f64, runs: Vec<Run>) -> Option<Self> {
+        let mut by_p99: Vec<&Run> = runs.iter().collect();
+        by_p99.sort_by_key(|r| r.latency_us.p99);
+        let middle = by_p99.get(by_p99.len().saturating_sub(1) / 2)?;
+        let run = (*middle).clone();
+        Some(Self {
+            requests_per_sec: rate,
+            run,
+            repeats: runs,
+        })
+    }
+
+    /// Every window at this rate (the one window of an older report).
+    pub fn windows(&self) -> Vec<&Run> {
+        if self.repeats.is_empty() {
+            vec![&self.run]
+        } else {
+            self.repeats.iter().collect()
+        }
+    }
+
+    /// Every window's p99 in µs.
+    pub fn p99s(&self) -> Vec<f64> {
+        self.windows()
+            .iter()
+            .map(|r| r.latency_us.p99 as f64)
+            .collect()
+    }
 }
 
 /// A caveat on a scenario's figures (written as `errors`, `client-bound` in report.json).
@@ -414,6 +461,8 @@ pub(crate) mod tests {
                 name: "axum".into(),
                 role: Role::Framework,
                 startup_ms: Some(12.0),
+                startups_ms: vec![11.0, 12.0, 14.0],
+                startup_rss_kib: Some(6000),
                 failure: None,
                 adapter_lines: Some(180),
                 binary_bytes: Some(5_000_000),

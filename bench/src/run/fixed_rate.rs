@@ -1,19 +1,23 @@
-//! The fixed-rate window of `bench run` (BENCH.md 4.1): after a cheap scenario's repeats, one
-//! open-loop window per server at half the slowest server's saturation rate, a load every
-//! server sustains, where latency compares servers doing the same work.
+//! The fixed-rate windows of `bench run` (BENCH.md 4.1): after a cheap scenario's repeats, as
+//! many open-loop windows per server at half the slowest server's saturation rate, a load
+//! every server sustains, where latency compares servers doing the same work. They are
+//! interleaved like the saturation windows: one machine hiccup sets one window's p99, and the
+//! repeats show it as spread instead of a difference.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use indicatif::ProgressBar;
 
 use crate::measure::workload::Workload;
-use crate::report::FixedRate;
 use crate::report::scenario::Scenario;
+use crate::report::{FixedRate, Run};
 use crate::run::options::Options;
 use crate::run::setup::Server;
-use crate::run::timing::server_window;
+use crate::run::timing::{rotation, server_window};
 
-/// One open-loop window per server at half the slowest server's closed-loop rate.
+/// The repeats of an open-loop window per server at half the slowest server's closed-loop
+/// rate, in rotating order.
 pub(super) fn fixed_rate(
     options: &Options,
     scenario: Scenario,
@@ -39,20 +43,23 @@ pub(super) fn fixed_rate(
         return;
     }
     let rate = (slowest / 2.0).floor();
-    for (index, workload) in taking_part {
-        let server = &mut servers[*index];
-        let run = server_window(
-            options,
-            scenario,
-            server,
-            workload,
-            Some(rate),
-            options.connections,
-            progress,
-        );
-        server.scenario(scenario).fixed_rate = Some(FixedRate {
-            requests_per_sec: rate,
-            run,
-        });
+    let mut runs: BTreeMap<usize, Vec<Run>> = BTreeMap::new();
+    for round in 0..options.repeats(scenario) {
+        for k in rotation(taking_part.len(), round) {
+            let (index, workload) = &taking_part[k];
+            let run = server_window(
+                options,
+                scenario,
+                &mut servers[*index],
+                workload,
+                Some(rate),
+                options.connections,
+                progress,
+            );
+            runs.entry(*index).or_default().push(run);
+        }
+    }
+    for (index, runs) in runs {
+        servers[index].scenario(scenario).fixed_rate = FixedRate::from_runs(rate, runs);
     }
 }

@@ -10,6 +10,7 @@ use crate::measure::procfs;
 use crate::report::RunOptions;
 use crate::report::scenario::Scenario;
 use crate::run::now_rfc3339;
+use crate::run::startup::STARTS;
 use crate::workspace::backends::{self, FLOOR};
 use crate::workspace::binaries;
 
@@ -29,8 +30,12 @@ const PER_WINDOW: Duration = Duration::from_millis(250);
 /// in the same run (40 of 252 in the run before).
 const REMEASURED: f64 = 0.15;
 
-/// Time allowed per server for starting, verifying and stopping it, for the estimate.
+/// Time allowed per server for starting, verifying, starting again and stopping it, for the
+/// estimate.
 const PER_SERVER_OVERHEAD: Duration = Duration::from_secs(2);
+
+/// Time one timed start and stop takes (`startup::STARTS` of them a server), for the estimate.
+const PER_START: Duration = Duration::from_millis(200);
 
 /// Time a window of a password-hashing scenario waits after it for the server to finish the
 /// hashes already asked for, for the estimate.
@@ -136,7 +141,7 @@ impl Options {
                     .count()
                     + self.commands.len()
             };
-            let fixed = usize::from(self.fixed_rate(*s));
+            let fixed = usize::from(self.fixed_rate(*s)) * self.repeats(*s);
             // storm times a quiet window before each stormy one
             let storm = if *s == Scenario::Storm { 2 } else { 1 };
             servers * (self.repeats(*s) * storm + fixed)
@@ -171,8 +176,8 @@ impl Options {
         }
     }
 
-    /// Whether `scenario` gets a fixed-rate window: not under `--rate` (every window is one)
-    /// and not in a `--quick` run, which keeps to its three minutes.
+    /// Whether `scenario` gets fixed-rate windows (as many as its repeats): not under `--rate`
+    /// (every window is one) and not in a `--quick` run, which keeps to its three minutes.
     pub(super) fn fixed_rate(&self, scenario: Scenario) -> bool {
         self.rate.is_none() && !self.quick && Scenario::FIXED_RATE.contains(&scenario)
     }
@@ -184,7 +189,8 @@ impl Options {
         let hashing = self.windows(|s| !s.cheap());
         let mut total = window * u32::try_from(self.windows(|_| true)).unwrap_or(u32::MAX)
             + DRAIN * u32::try_from(hashing).unwrap_or(u32::MAX)
-            + PER_SERVER_OVERHEAD * u32::try_from(servers).unwrap_or(1);
+            + (PER_SERVER_OVERHEAD + PER_START * u32::try_from(STARTS).unwrap_or(u32::MAX))
+                * u32::try_from(servers).unwrap_or(1);
         total += self.conformance_estimate();
         if self.cost && self.url.is_none() {
             let measured = self.scenarios.iter().filter(|s| s.cheap()).count();
@@ -329,8 +335,8 @@ mod tests {
         assert_eq!(three.repeats(Scenario::Login), HASHING_REPEAT);
         assert_eq!(three.recorded().hashing_repeat, Some(HASHING_REPEAT));
         // 7 cheap × 3, login, signup and mixed × 2, storm × 2 with a quiet window each, and
-        // a fixed-rate window for plaintext, json, static and status.
-        assert_eq!(three.windows(|_| true), 21 + 6 + 4 + 4);
+        // 3 fixed-rate windows for plaintext, json, static and status.
+        assert_eq!(three.windows(|_| true), 21 + 6 + 4 + 12);
         assert_eq!(three.windows(|s| !s.cheap()), 10);
         let one = options(&["axum", "floor"], 1, true);
         assert_eq!(one.repeats(Scenario::Login), 1);

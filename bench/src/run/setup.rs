@@ -1,20 +1,23 @@
 //! Bringing a run's servers up before anything is timed: each started (pinned, on port 0 and
-//! a fresh database) with its start-up timed, or, with `--url`, the one someone else started
-//! (loopback only); every scenario's requests prepared and verified against it; then the
-//! conformance suite against all of them at once. A server that fails is kept in the report
-//! with why, and not timed.
+//! a fresh database) once its start-up was timed (`startup`), or, with `--url`, the one
+//! someone else started (loopback only); every scenario's requests prepared and verified
+//! against it; then the conformance suite against all of them at once, and every server
+//! started again on its database (`restart`), so that the cheap scenarios are timed in a
+//! process that never hashed a password. A server that fails is kept in the report with
+//! why, and not timed.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::measure::backend_process::{BackendProcess, Program};
+use crate::measure::backend_process::{BackendProcess, Program, READY};
 use crate::measure::workload::Workload;
 use crate::measure::{prepare, procfs};
 use crate::report::scenario::Scenario;
 use crate::report::{BackendReport, Role, ScenarioReport};
 use crate::run::options::{Options, ServerCommand, scenarios_of};
+use crate::run::startup;
 use crate::workspace::backends::{self, BASELINE, FLOOR};
 use crate::workspace::{adapter_lines, binaries, build_cost, dependencies};
 
@@ -29,6 +32,8 @@ pub(super) struct Server {
     pub(super) addr: SocketAddr,
     pub(super) workloads: BTreeMap<Scenario, Result<Arc<Workload>, String>>,
     pub(super) report: BackendReport,
+    /// Its processes before `restart`, stopped: the first holds the database.
+    pub(super) earlier: Vec<BackendProcess>,
 }
 
 impl Server {
@@ -41,6 +46,7 @@ impl Server {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             workloads: BTreeMap::new(),
             report,
+            earlier: Vec::new(),
         }
     }
 
@@ -92,6 +98,8 @@ fn empty_report(name: &str, role: Role) -> BackendReport {
         name: name.to_owned(),
         role,
         startup_ms: None,
+        startups_ms: Vec::new(),
+        startup_rss_kib: None,
         failure: None,
         adapter_lines: adapter_lines::adapter_lines(name),
         binary_bytes: binaries::binary_bytes(name),
@@ -113,6 +121,8 @@ fn external_report(name: &str) -> BackendReport {
         name: name.to_owned(),
         role: Role::External,
         startup_ms: None,
+        startups_ms: Vec::new(),
+        startup_rss_kib: None,
         failure: None,
         adapter_lines: None,
         binary_bytes: None,
@@ -139,12 +149,14 @@ fn role_of(name: &str) -> Role {
 /// Starts a server of the workspace and verifies it; one that fails is kept, not timed.
 pub(super) fn start(options: &Options, name: &str, tag: &str) -> Server {
     let mut report = empty_report(name, role_of(name));
-    let began = Instant::now();
-    let process = match BackendProcess::start(name, &options.server_cpus) {
+    let start = || BackendProcess::start(name, &options.server_cpus);
+    if let Err(why) = startup::time(&mut report, start) {
+        return Server::not_started(report, why);
+    }
+    let process = match start() {
         Ok(process) => process,
         Err(why) => return Server::not_started(report, why),
     };
-    report.startup_ms = Some(began.elapsed().as_secs_f64() * 1e3);
     let workloads = prepare(process.addr, &scenarios_of(name, &options.scenarios), tag);
     // floor is not the site: a scenario it cannot answer is skipped, not a failure.
     let failures: Vec<String> = workloads
@@ -160,6 +172,7 @@ pub(super) fn start(options: &Options, name: &str, tag: &str) -> Server {
         program: Some(Program::Backend(binaries::binary(name))),
         workloads,
         report,
+        earlier: Vec::new(),
     }
 }
 
@@ -169,26 +182,30 @@ pub(super) fn start(options: &Options, name: &str, tag: &str) -> Server {
 pub(super) fn start_command(options: &Options, command: &ServerCommand, tag: &str) -> Server {
     let mut report = external_report(&command.name);
     report.command = Some(command.line.clone());
-    let began = Instant::now();
-    let started = BackendProcess::launch(
-        &command.name,
-        &command.program,
-        &[],
-        &options.server_cpus,
-        COMMAND_READY,
-        None,
-    );
-    let process = match started {
+    let start = || {
+        BackendProcess::launch(
+            &command.name,
+            &command.program,
+            &[],
+            &options.server_cpus,
+            COMMAND_READY,
+            None,
+        )
+    };
+    if let Err(why) = startup::time(&mut report, start) {
+        return Server::not_started(report, why);
+    }
+    let process = match start() {
         Ok(process) => process,
         Err(why) => return Server::not_started(report, why),
     };
-    report.startup_ms = Some(began.elapsed().as_secs_f64() * 1e3);
     let mut server = Server {
         addr: process.addr,
         workloads: prepare(process.addr, &options.scenarios, tag),
         process: Some(process),
         program: Some(command.program.clone()),
         report,
+        earlier: Vec::new(),
     };
     // Said now, not when timed: `bench cost` times nothing.
     let failed: Vec<(Scenario, String)> = server
@@ -211,6 +228,7 @@ pub(super) fn external(options: &Options, addr: SocketAddr, tag: &str) -> Server
         addr,
         workloads: prepare(addr, &options.scenarios, tag),
         report: external_report(&name),
+        earlier: Vec::new(),
     }
 }
 
@@ -239,6 +257,38 @@ pub(super) fn conformance(options: &Options, servers: &mut [Server]) {
     let results = crate::measure::conformance::run_all(targets, options.quick);
     for (i, result) in picked.into_iter().zip(results) {
         servers[i].report.conformance = Some(result);
+    }
+}
+
+/// After the conformance suite: every server stopped and started again on its database (its
+/// users and sessions kept), so that the cheap scenarios, timed first, run in a process that
+/// has never hashed a password. Once a process has hashed, argon2's memory (19 MiB a hashing
+/// thread) stays in it, and the memory under `plaintext` would be the hashing's, the same in
+/// every backend. A server that does not come back is kept in the report with why.
+pub(super) fn restart(options: &Options, servers: &mut [Server]) {
+    for server in servers.iter_mut().filter(|s| s.report.failure.is_none()) {
+        let (Some(mut old), Some(program)) = (server.process.take(), server.program.clone()) else {
+            continue;
+        };
+        if !old.stop() {
+            server.report.clean_exit = Some(false);
+        }
+        let ready = match program {
+            Program::Backend(_) => READY,
+            Program::Command(_) => COMMAND_READY,
+        };
+        let name = server.report.name.clone();
+        let database = Some(old.database());
+        match BackendProcess::launch(&name, &program, &[], &options.server_cpus, ready, database) {
+            Ok(process) => {
+                server.addr = process.addr;
+                server.process = Some(process);
+            }
+            Err(why) => {
+                server.report.failure = Some(format!("not started again after the suite: {why}"))
+            }
+        }
+        server.earlier.push(old);
     }
 }
 
