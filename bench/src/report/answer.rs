@@ -29,12 +29,20 @@
 //!   equal; clean build time within 10%, an allowance for a figure measured once;
 //! - conformance: the fewest failed checks, then the fewest declared deviations; equal is a tie.
 //!
+//! A timed criterion must also hold within the run: its repeats go round the servers in
+//! rounds, each round one window per server like a short run of its own, and if two rounds,
+//! each ranked alone, name another best or order two servers oppositely, the criterion is
+//! "not stable on this machine": it gives each server's spread and names no one, since a
+//! second run could as well have said either (two default runs on a shared 2-core VM flipped
+//! requests/s, CPU per request and fixed-rate latency this way; memory and start-up held).
+//!
 //! A criterion with no figure in the run is said to be not measured, and why. What the words
 //! depend on besides the figures (which scenarios are cheap, the suite's deadline) is read
 //! from the report, as the run recorded it.
 
 use crate::report::compare::{INSTRUCTION_NOISE, NOISE_FLOOR};
 use crate::report::histograms;
+use crate::report::ranking::{self, Verdict, verdict};
 use crate::report::scenario::Scenario;
 use crate::report::stats::Stat;
 use crate::report::{BackendReport, FixedRate, Marker, Report, Role, Run, ScenarioReport};
@@ -115,30 +123,62 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             .filter(|s| scenarios.contains(&s.name))
             .any(|s| s.markers.contains(&Marker::ClientBound))
     });
-    out.extend(answer(
-        "requests/s at saturation",
-        &over,
-        per_scenario(&|s| s.summary.as_ref().map(|s| s.requests_per_sec)),
-        true,
-        Tie::Overlap("repeats"),
-        &|v| format!("{} req/s", grouped(v)),
-        &format!(
-            "{one_window}{timed_left_out}{}",
-            if client_bound {
-                " Some of these windows were client-bound: those rates are lower bounds."
-            } else {
-                ""
-            }
+    // Windows of the compared scenarios measured again because the machine was shared.
+    let remeasured: usize = candidates
+        .iter()
+        .flat_map(|b| &b.scenarios)
+        .filter(|s| scenarios.contains(&s.name))
+        .map(|s| s.dropped.len())
+        .sum();
+    let per_round = |get: &dyn Fn(&Run) -> Option<f64>| {
+        rounds(&candidates, &|b, r| {
+            let values: Option<Vec<f64>> = scenarios
+                .iter()
+                .map(|name| get(b.scenarios.iter().find(|s| &s.name == name)?.runs.get(r)?))
+                .collect();
+            values.map(|v| geometric_mean(v.into_iter()))
+        })
+    };
+    let rate = |v: f64| format!("{} req/s", grouped(v));
+    out.extend(held(
+        answer(
+            "requests/s at saturation",
+            &over,
+            per_scenario(&|s| s.summary.as_ref().map(|s| s.requests_per_sec)),
+            true,
+            Tie::Overlap("repeats"),
+            &rate,
+            &format!(
+                "{one_window}{timed_left_out}{}",
+                if client_bound {
+                    " Some of these windows were client-bound: those rates are lower bounds."
+                } else {
+                    ""
+                }
+            ),
         ),
-    ));
-    out.extend(answer(
-        "CPU per request",
+        &per_round(&|r| Some(r.requests_per_sec)),
+        Some(remeasured),
+        true,
+        &rate,
         &over,
-        per_scenario(&|s| s.summary.as_ref().and_then(|s| s.server_cpu_us_per_request)),
+    ));
+    let cpu = |v: f64| format!("{v:.1} µs");
+    out.extend(held(
+        answer(
+            "CPU per request",
+            &over,
+            per_scenario(&|s| s.summary.as_ref().and_then(|s| s.server_cpu_us_per_request)),
+            false,
+            Tie::Overlap("repeats"),
+            &cpu,
+            &format!("{one_window}{timed_left_out}"),
+        ),
+        &per_round(&|r| r.server_cpu_us_per_request),
+        Some(remeasured),
         false,
-        Tie::Overlap("repeats"),
-        &|v| format!("{v:.1} µs"),
-        &format!("{one_window}{timed_left_out}"),
+        &cpu,
+        &over,
     ));
     out.extend(answer(
         "instructions per request",
@@ -186,22 +226,43 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         })
         .collect();
     let repeated = !latency.is_empty() && latency.iter().all(|(_, repeated)| *repeated);
-    out.extend(answer(
-        "latency at the fixed rate",
-        &format!(
-            "p99 at half the slowest server's saturation rate, geometric mean over {}; {}",
-            fixed_rate.join(", "),
-            if repeated {
-                "ranges: the repeats' p99s"
-            } else {
-                "ranges: the 95% interval of each p99"
-            }
+    let latency_basis = format!(
+        "p99 at half the slowest server's saturation rate, geometric mean over {}",
+        fixed_rate.join(", ")
+    );
+    let micros = |v: f64| format!("{} µs", grouped(v));
+    out.extend(held(
+        answer(
+            "latency at the fixed rate",
+            &format!(
+                "{latency_basis}; {}",
+                if repeated {
+                    "ranges: the repeats' p99s"
+                } else {
+                    "ranges: the 95% interval of each p99"
+                }
+            ),
+            latency.into_iter().map(|(standing, _)| standing).collect(),
+            false,
+            Tie::Overlap(if repeated { "repeats" } else { "95% intervals" }),
+            &micros,
+            "",
         ),
-        latency.into_iter().map(|(standing, _)| standing).collect(),
+        &rounds(&candidates, &|b, r| {
+            let p99s: Option<Vec<f64>> = fixed_rate
+                .iter()
+                .map(|name| {
+                    let windows = b.scenarios.iter().find(|s| &s.name == name)?;
+                    let window = windows.fixed_rate.as_ref()?.repeats.get(r)?;
+                    Some(window.latency_us.p99 as f64)
+                })
+                .collect();
+            p99s.map(|v| geometric_mean(v.into_iter()))
+        }),
+        Some(remeasured),
         false,
-        Tie::Overlap(if repeated { "repeats" } else { "95% intervals" }),
-        &|v| format!("{} µs", grouped(v)),
-        "",
+        &micros,
+        &latency_basis,
     ));
     // The cheap scenarios run in a process that has not hashed a password (`run::setup::
     // restart`): what the framework holds under load. The hashing scenarios' figures are
@@ -225,18 +286,37 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             })
         })
         .collect();
-    out.extend(answer(
-        "peak memory",
-        &format!(
-            "the largest over {}, before the process hashed any password; the password-hashing \
-             scenarios' own figures, argon2's, are in the tables",
-            scenarios.join(", ")
+    let memory_basis = format!(
+        "the largest over {}, before the process hashed any password; the password-hashing \
+         scenarios' own figures, argon2's, are in the tables",
+        scenarios.join(", ")
+    );
+    let mebibytes = |v: f64| format!("{v:.1} MiB");
+    out.extend(held(
+        answer(
+            "peak memory",
+            &memory_basis,
+            memory,
+            false,
+            Tie::Overlap("repeats"),
+            &mebibytes,
+            &left_out(&candidates, &scenarios, &|s| peak(s).is_some()),
         ),
-        memory,
+        &rounds(&candidates, &|b, r| {
+            let peaks: Option<Vec<f64>> = scenarios
+                .iter()
+                .map(|name| {
+                    let run = b.scenarios.iter().find(|s| &s.name == name)?.runs.get(r)?;
+                    run.server_peak_rss_kib.map(|kib| kib as f64 / 1024.0)
+                })
+                .collect();
+            peaks.map(|p| p.into_iter().fold(0.0, f64::max))
+        }),
+        // Memory does not move with a neighbour's CPU use: only its rounds are checked.
+        None,
         false,
-        Tie::Overlap("repeats"),
-        &|v| format!("{v:.1} MiB"),
-        &left_out(&candidates, &scenarios, &|s| peak(s).is_some()),
+        &mebibytes,
+        &memory_basis,
     ));
     let facts: [Fact; 4] = [
         (
@@ -320,6 +400,133 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Each candidate's figure in each round of repeats (`figure(b, r)`: from the r-th window of
+/// every scenario), for those that have one in every round; as many rounds as all have.
+fn rounds(
+    candidates: &[&BackendReport],
+    figure: &dyn Fn(&BackendReport, usize) -> Option<f64>,
+) -> Vec<(String, Vec<f64>)> {
+    let of = |b: &BackendReport| -> Vec<f64> {
+        (0..)
+            .map_while(|r| figure(b, r).filter(|v| *v > 0.0 && v.is_finite()))
+            .collect()
+    };
+    let all: Vec<(String, Vec<f64>)> = candidates.iter().map(|b| (label(b), of(b))).collect();
+    let n = all.iter().map(|(_, v)| v.len()).min().unwrap_or(0);
+    all.into_iter()
+        .map(|(server, mut v)| {
+            v.truncate(n);
+            (server, v)
+        })
+        .collect()
+}
+
+/// `finding`, unless it cannot hold: its rounds of repeats disagree (a round is one window
+/// per server, taken in turn like a short run of its own, and when two rounds, each ranked
+/// alone with the ±5% floor of a single window, name another best or order two servers
+/// oppositely, a second run could as well say either), or, for a timed figure (`shared` is
+/// how many of its windows were measured again for noise), the machine was shared while it
+/// was timed: two default runs on a shared VM whose rounds each agreed still ranked CPU per
+/// request differently (salvo and actix swapped groups). Then the criterion says it is not
+/// stable on this machine, gives each server's spread over the rounds, and names no one (one
+/// group of all).
+fn held(
+    finding: Option<Finding>,
+    rounds: &[(String, Vec<f64>)],
+    shared: Option<usize>,
+    higher_is_better: bool,
+    show: &dyn Fn(f64) -> String,
+    basis: &str,
+) -> Option<Finding> {
+    let finding = finding?;
+    let why = disagreement(rounds, higher_is_better).or_else(|| {
+        shared.filter(|n| *n > 0).map(|n| {
+            format!(
+                "{n} of its windows had to be measured again because other processes or the \
+                 hypervisor took the cores, and on such a shared machine two runs rank the \
+                 servers differently though each run's rounds agree"
+            )
+        })
+    });
+    let Some(why) = why else {
+        return Some(finding);
+    };
+    let mut spread: Vec<(&String, Stat)> = rounds
+        .iter()
+        .filter_map(|(server, values)| Some((server, Stat::of(values)?)))
+        .collect();
+    spread.sort_by(|a, b| {
+        let order = a.1.median.total_cmp(&b.1.median);
+        if higher_is_better {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    let spread: Vec<String> = spread
+        .iter()
+        .map(|(server, stat)| format!("{server} {} to {}", show(stat.min), show(stat.max)))
+        .collect();
+    Some(Finding {
+        criterion: finding.criterion,
+        answer: format!(
+            "not stable on this machine: {why}, so no server is named best; each server over \
+             the rounds: {} ({basis}).",
+            spread.join(", ")
+        ),
+        ranking: vec![finding.ranking.into_iter().flatten().collect()],
+    })
+}
+
+/// Why the rounds of repeats, each ranked alone, do not give one answer; `None` when they
+/// agree, or with fewer than two rounds.
+fn disagreement(rounds: &[(String, Vec<f64>)], higher_is_better: bool) -> Option<String> {
+    let n = rounds.iter().map(|(_, v)| v.len()).min().unwrap_or(0);
+    if n < 2 || rounds.len() < 2 {
+        return None;
+    }
+    let rankings: Vec<Vec<Vec<String>>> = (0..n)
+        .map(|r| {
+            let mut figures: Vec<Standing> = rounds
+                .iter()
+                .map(|(server, values)| Standing {
+                    server: server.clone(),
+                    value: values[r],
+                    low: values[r] * (1.0 - NOISE_FLOOR),
+                    high: values[r] * (1.0 + NOISE_FLOOR),
+                })
+                .collect();
+            figures.sort_by(|a, b| {
+                let order = a.value.total_cmp(&b.value);
+                if higher_is_better {
+                    order.reverse()
+                } else {
+                    order
+                }
+            });
+            tie_groups(figures, Tie::Overlap("repeats"))
+                .into_iter()
+                .map(|group| group.into_iter().map(|f| f.server).collect())
+                .collect()
+        })
+        .collect();
+    for a in 0..n {
+        for b in a + 1..n {
+            if verdict(&rankings[a], &rankings[b]) != Verdict::Same {
+                return Some(format!(
+                    "its rounds of repeats, each ranked alone, disagree (round {}: {}; round \
+                     {}: {})",
+                    a + 1,
+                    ranking::show(&rankings[a]),
+                    b + 1,
+                    ranking::show(&rankings[b])
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// The p99 of a server's fixed-rate windows and its range: the median and the extremes of
@@ -887,6 +1094,66 @@ mod tests {
         assert!(latency.starts_with("axum is best"), "{latency}");
     }
 
+    #[test]
+    fn rounds_that_disagree_make_a_criterion_not_stable_and_name_no_one() {
+        // Round 1 has axum well ahead, round 2 warp: either could have been a run's answer.
+        let findings = findings(&report(&[
+            ("axum", Role::Framework, [100.0, 80.0, 100.0], 17_700.0),
+            ("warp", Role::Framework, [85.0, 100.0, 85.0], 17_800.0),
+        ]));
+        let rps = answer_of(&findings, "requests/s at saturation");
+        assert!(
+            rps.starts_with(
+                "not stable on this machine: its rounds of repeats, each ranked alone, disagree \
+                 (round 1: axum > warp; round 2: warp > axum), so no server is named best; each \
+                 server over the rounds: axum 80 req/s to 100 req/s, warp 85 req/s to 100 req/s"
+            ),
+            "{rps}"
+        );
+        assert_eq!(
+            findings[0].ranking.len(),
+            1,
+            "one group of all: {:?}",
+            findings[0]
+        );
+        assert_eq!(findings[0].ranking[0].len(), 2);
+        // Instructions have no rounds: they are deterministic, and still ranked.
+        let instructions = answer_of(&findings, "instructions per request");
+        assert!(
+            instructions.starts_with("axum and warp tie"),
+            "{instructions}"
+        );
+    }
+
+    #[test]
+    fn on_a_shared_machine_timed_figures_are_not_stable_and_the_rest_still_rank() {
+        let mut report = report(&[
+            ("hyper", Role::Baseline, [100.0, 99.0, 101.0], 11_000.0),
+            ("axum", Role::Framework, [80.0, 79.0, 81.0], 17_700.0),
+        ]);
+        report.backends[1].scenarios[0].dropped =
+            vec!["other processes used 12% of the server's cores".into()];
+        let findings = findings(&report);
+        for timed in ["requests/s at saturation", "CPU per request"] {
+            let answer = answer_of(&findings, timed);
+            assert!(
+                answer.starts_with(
+                    "not stable on this machine: 1 of its windows had to be measured again"
+                ),
+                "{answer}"
+            );
+        }
+        assert!(
+            answer_of(&findings, "requests/s at saturation")
+                .contains("hyper (no framework) 99 req/s to 101 req/s, axum 79 req/s to 81 req/s")
+        );
+        let instructions = answer_of(&findings, "instructions per request");
+        assert!(
+            instructions.starts_with("hyper (no framework) is best"),
+            "{instructions}"
+        );
+    }
+
     /// Fixed-rate windows with these p99s, in µs.
     fn windows(p99s: &[u64]) -> crate::report::FixedRate {
         let runs = p99s
@@ -901,21 +1168,26 @@ mod tests {
     }
 
     #[test]
-    fn fixed_rate_repeats_tie_when_they_overlap_so_one_hiccup_is_not_a_difference() {
+    fn fixed_rate_repeats_tie_when_they_overlap_and_a_hiccup_is_not_stable() {
         let mut report = report(&[
             ("axum", Role::Framework, [100.0, 100.0, 100.0], 17_700.0),
             ("warp", Role::Framework, [100.0, 100.0, 100.0], 17_800.0),
             ("rocket", Role::Framework, [50.0, 50.0, 50.0], 47_000.0),
         ]);
-        // axum's third window met a pause of the machine; the median is its figure, and the
-        // spread keeps it from being told apart from warp. rocket's windows are all slower.
-        for (b, p99s) in report.backends.iter_mut().zip([
-            &[1_000, 1_100, 9_000][..],
-            &[1_050, 1_080, 1_120][..],
-            &[2_500, 2_600, 2_700][..],
-        ]) {
-            b.scenarios[0].fixed_rate = Some(windows(p99s));
-        }
+        let set = |report: &mut Report, p99s: [&[u64]; 3]| {
+            for (b, p99s) in report.backends.iter_mut().zip(p99s) {
+                b.scenarios[0].fixed_rate = Some(windows(p99s));
+            }
+        };
+        // axum and warp within a few percent in every round; rocket's windows all slower.
+        set(
+            &mut report,
+            [
+                &[1_000, 1_100, 1_200],
+                &[1_050, 1_080, 1_120],
+                &[2_500, 2_600, 2_700],
+            ],
+        );
         let findings = findings(&report);
         let latency = answer_of(&findings, "latency at the fixed rate");
         assert!(
@@ -938,6 +1210,25 @@ mod tests {
                 .map(|f| f.run.latency_us.p99),
             Some(1_100)
         );
+        // axum's third window met a pause of the machine: that round ranks it last, the
+        // others first, so the run cannot say which order holds.
+        set(
+            &mut report,
+            [
+                &[1_000, 1_100, 9_000],
+                &[1_050, 1_080, 1_120],
+                &[2_500, 2_600, 2_700],
+            ],
+        );
+        let latency = answer_of(&super::findings(&report), "latency at the fixed rate");
+        assert!(
+            latency.starts_with(
+                "not stable on this machine: its rounds of repeats, each ranked alone, disagree \
+                 (round 1: axum = warp > rocket; round 3: warp > rocket > axum)"
+            ),
+            "{latency}"
+        );
+        assert!(latency.contains("axum 1,000 µs to 9,000 µs"), "{latency}");
     }
 
     #[test]

@@ -8,23 +8,7 @@ use std::collections::BTreeSet;
 
 use crate::report::Report;
 use crate::report::answer::{Finding, findings};
-
-/// How a criterion's answer moved from OLD to NEW.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// The same best group, and the same groups after it.
-    Same,
-    /// The best group is the same; after it, two servers come in opposite orders.
-    OrderChanged,
-    /// NEW names fewer of OLD's tie group as best: a tie became a win.
-    TieBecameWin,
-    /// NEW names more servers as best, OLD's among them: a win became a tie.
-    WinBecameTie,
-    /// NEW names a best that OLD did not.
-    BestChanged,
-    /// Only one of the reports answers it.
-    MeasuredInOne,
-}
+use crate::report::ranking::{Verdict, show, verdict};
 
 /// One criterion compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,22 +37,10 @@ impl AnswerChange {
         };
         format!(
             "{what} (OLD: {}; NEW: {})",
-            ranking(&self.old),
-            ranking(&self.new)
+            show(&self.old),
+            show(&self.new)
         )
     }
-}
-
-/// "axum and warp > hyper > rocket", or "-" for no answer.
-fn ranking(groups: &[Vec<String>]) -> String {
-    if groups.is_empty() {
-        return "-".to_owned();
-    }
-    groups
-        .iter()
-        .map(|g| g.join(" = "))
-        .collect::<Vec<_>>()
-        .join(" > ")
 }
 
 /// Every criterion either report answers, in NEW's order, then OLD's that NEW lacks.
@@ -123,45 +95,6 @@ fn only(groups: &[Vec<String>], servers: &BTreeSet<String>) -> Vec<Vec<String>> 
         })
         .filter(|g| !g.is_empty())
         .collect()
-}
-
-fn verdict(old: &[Vec<String>], new: &[Vec<String>]) -> Verdict {
-    let set = |g: &Vec<String>| -> BTreeSet<String> { g.iter().cloned().collect() };
-    let sets =
-        |groups: &[Vec<String>]| -> Vec<BTreeSet<String>> { groups.iter().map(set).collect() };
-    let (old, new) = (sets(old), sets(new));
-    match (old.first(), new.first()) {
-        (None, None) => Verdict::Same,
-        // No server in common: nothing of the answer can be compared.
-        (None, _) | (_, None) => Verdict::BestChanged,
-        (Some(a), Some(b)) if a == b => {
-            if reversed(&old, &new) {
-                Verdict::OrderChanged
-            } else {
-                Verdict::Same
-            }
-        }
-        (Some(a), Some(b)) if b.is_subset(a) => Verdict::TieBecameWin,
-        (Some(a), Some(b)) if a.is_subset(b) => Verdict::WinBecameTie,
-        _ => Verdict::BestChanged,
-    }
-}
-
-/// Whether two servers that neither ranking ties come in opposite orders. A tie in one and
-/// an order in the other is no contradiction: the noise allowed both.
-fn reversed(old: &[BTreeSet<String>], new: &[BTreeSet<String>]) -> bool {
-    let place = |groups: &[BTreeSet<String>], server: &String| {
-        groups.iter().position(|g| g.contains(server))
-    };
-    let servers: Vec<&String> = old.iter().flatten().collect();
-    servers.iter().any(|a| {
-        servers.iter().any(
-            |b| match (place(old, a), place(old, b), place(new, a), place(new, b)) {
-                (Some(oa), Some(ob), Some(na), Some(nb)) => oa < ob && na > nb,
-                _ => false,
-            },
-        )
-    })
 }
 
 #[cfg(test)]

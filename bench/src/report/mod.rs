@@ -10,6 +10,7 @@ pub mod answer_change;
 pub mod compare;
 pub mod histograms;
 pub mod noise;
+pub mod ranking;
 pub mod scenario;
 pub mod scenario_cost;
 pub mod stats;
