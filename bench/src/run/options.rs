@@ -34,7 +34,8 @@ const REMEASURED: f64 = 0.15;
 /// estimate.
 const PER_SERVER_OVERHEAD: Duration = Duration::from_secs(2);
 
-/// Time one timed start and stop takes (`startup::STARTS` of them a server), for the estimate.
+/// Time one start and stop takes (`startup::STARTS` timed ones a server, and one untimed
+/// before them), for the estimate.
 const PER_START: Duration = Duration::from_millis(200);
 
 /// Time a window of a password-hashing scenario waits after it for the server to finish the
@@ -189,7 +190,7 @@ impl Options {
         let hashing = self.windows(|s| !s.cheap());
         let mut total = window * u32::try_from(self.windows(|_| true)).unwrap_or(u32::MAX)
             + DRAIN * u32::try_from(hashing).unwrap_or(u32::MAX)
-            + (PER_SERVER_OVERHEAD + PER_START * u32::try_from(STARTS).unwrap_or(u32::MAX))
+            + (PER_SERVER_OVERHEAD + PER_START * u32::try_from(STARTS + 1).unwrap_or(u32::MAX))
                 * u32::try_from(servers).unwrap_or(1);
         total += self.conformance_estimate();
         if self.cost && self.url.is_none() {
