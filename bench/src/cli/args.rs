@@ -73,8 +73,14 @@ pub enum Command {
     },
     /// Print the workspace's backends, one per line, the baseline first (for scripts).
     Backends,
-    /// Time a clean release build of each backend (each from an empty target directory) into
-    /// docs/build-cost.json, which every report reads. Takes minutes per backend.
+    /// Time each backend's clean release build (from an empty target directory), then in that
+    /// directory its clean debug build and `cargo check`, `cargo build` and `cargo build
+    /// --release` after a one-line edit of its adapter (median of three, each edit undone),
+    /// into docs/build-cost.json, which every report reads. Takes minutes per backend.
+    ///
+    /// The adapter is restored byte for byte also when a build fails or on Ctrl-C; a run killed
+    /// with an edit in place is undone by the next one. SITEBENCH_WORKSPACE (for tests and
+    /// scripts) measures the workspace at that path instead, and writes its build-cost.json.
     BuildCost {
         /// Backends to build [default: all].
         #[arg(long, value_delimiter = ',')]

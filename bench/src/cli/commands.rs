@@ -14,11 +14,11 @@ use crate::measure::procfs;
 use crate::output::{files, terminal};
 use crate::report::answer_change::compare_answers;
 use crate::report::compare::{compare as compare_reports, worse_than};
-use crate::report::{Marker, Report};
+use crate::report::{CleanBuild, EditLoop, Marker, Report};
 use crate::run::options::default_cpus;
 use crate::run::{self, soak as soaking};
 use crate::workspace::build_cost::{self, BuildCosts};
-use crate::workspace::{backends, binaries};
+use crate::workspace::{backends, binaries, edit};
 
 /// `bench run` (`timing`), or `bench cost` (its cost part alone).
 pub fn run(args: RunArgs, timing: bool) -> Result<ExitCode, String> {
@@ -132,17 +132,38 @@ pub fn compare(
     })
 }
 
-/// `bench build-cost`: a clean release build of each backend, timed into docs/build-cost.json.
+/// `bench build-cost`: each backend's clean builds and edit-compile loop, timed into
+/// docs/build-cost.json. An edit a killed run left is undone before anything else, and from
+/// then on a signal undoes the edit in place before the process ends.
 pub fn build_cost(asked: Vec<String>) -> Result<ExitCode, String> {
     let names = backend_names::or_all(asked);
     backend_names::check(&names, Known::Backends)?;
+    let workspace = build_cost::workspace();
+    let backups = build_cost::backup_dir(&workspace);
+    for adapter in edit::recover(&backups)? {
+        eprintln!(
+            "Restored {}: a build-cost killed earlier had left it edited.",
+            adapter.display()
+        );
+    }
+    edit::restore_on_interrupt(backups)?;
+    let cargo = build_cost::cargo();
     let measured_utc = run::now_rfc3339();
-    let path = build_cost::path();
+    let path = workspace.join(build_cost::FILE);
     let mut measured = BTreeMap::new();
+    let after = format!("after an edit (median of {})", build_cost::EDITS);
+    println!("{:<8} {:>19} | {after:>29}", "", "clean build");
+    println!(
+        "{}",
+        build_cost_row(["backend", "release", "debug", "check", "debug", "release"])
+    );
     for name in &names {
-        eprintln!("Building backend-{name} from an empty target directory...");
-        let build = build_cost::measure(name, &measured_utc)?;
-        println!("{name:<8} {:>6.0} s", build.seconds);
+        eprintln!(
+            "Building backend-{name} from an empty target directory, then after {} edits...",
+            build_cost::EDITS
+        );
+        let build = build_cost::measure(&workspace, &cargo, name, &measured_utc)?;
+        println!("{}", build_cost_line(name, &build));
         measured.insert(name.clone(), build);
         // Written after each backend: an interrupted measurement keeps what was done.
         let costs = build_cost::merge(
@@ -157,6 +178,26 @@ pub fn build_cost(asked: Vec<String>) -> Result<ExitCode, String> {
     }
     eprintln!("Written to {}", path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// One backend's row of `build_cost`'s table: its clean builds, then the loop's medians.
+fn build_cost_line(name: &str, build: &CleanBuild) -> String {
+    let seconds = |s: Option<f64>| s.map_or_else(|| "-".to_owned(), |v| format!("{v:.1} s"));
+    let edit_loop = build.edit_loop.as_ref();
+    let cells = [
+        seconds(Some(build.seconds)),
+        seconds(edit_loop.map(|l| l.clean_debug_seconds)),
+        seconds(edit_loop.and_then(EditLoop::check_median)),
+        seconds(edit_loop.and_then(EditLoop::debug_median)),
+        seconds(edit_loop.and_then(EditLoop::release_median)),
+    ];
+    let [release, debug, check, debug_edit, release_edit] = cells.each_ref().map(String::as_str);
+    build_cost_row([name, release, debug, check, debug_edit, release_edit])
+}
+
+fn build_cost_row(cells: [&str; 6]) -> String {
+    let [name, release, debug, check, debug_edit, release_edit] = cells;
+    format!("{name:<8} {release:>9} {debug:>9} | {check:>9} {debug_edit:>9} {release_edit:>9}")
 }
 
 /// `bench verify --list`: the suite's index, every check under its SITE.md section.

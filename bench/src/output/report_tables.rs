@@ -6,7 +6,7 @@
 use crate::output::escape;
 use crate::output::table::{Align, Cell, CodeRef, Column, Span, Table};
 use crate::report::stats::{RepeatStats, Stat};
-use crate::report::{BackendReport, Conformance, Report, Role, ScenarioReport};
+use crate::report::{BackendReport, Conformance, EditLoop, Report, Role, ScenarioReport};
 use crate::workspace::backends::BASELINE;
 
 /// A server on a scenario: one row of the figures.
@@ -267,13 +267,15 @@ enum ServerColumn {
     ReleaseBinary,
     Dependencies,
     CleanBuild,
+    CleanDebugBuild,
+    EditLoop,
     Startup,
     StartupRss,
     CleanExit,
     Verified,
 }
 
-const SERVER_COLUMNS: [ServerColumn; 12] = [
+const SERVER_COLUMNS: [ServerColumn; 14] = [
     ServerColumn::Server,
     ServerColumn::Role,
     ServerColumn::Conformance,
@@ -282,6 +284,8 @@ const SERVER_COLUMNS: [ServerColumn; 12] = [
     ServerColumn::ReleaseBinary,
     ServerColumn::Dependencies,
     ServerColumn::CleanBuild,
+    ServerColumn::CleanDebugBuild,
+    ServerColumn::EditLoop,
     ServerColumn::Startup,
     ServerColumn::StartupRss,
     ServerColumn::CleanExit,
@@ -299,6 +303,8 @@ impl ServerColumn {
             Self::ReleaseBinary => ("release binary", Align::Right),
             Self::Dependencies => ("crates in dependency tree", Align::Right),
             Self::CleanBuild => ("clean release build", Align::Right),
+            Self::CleanDebugBuild => ("clean debug build", Align::Right),
+            Self::EditLoop => ("after an edit: check / build / release", Align::Right),
             Self::Startup => ("start-up ms", Align::Right),
             Self::StartupRss => ("RSS at start MiB", Align::Right),
             Self::CleanExit => ("SIGTERM exit 0", Align::Left),
@@ -351,6 +357,19 @@ impl ServerColumn {
                     c.measured_utc.get(..10).unwrap_or(&c.measured_utc)
                 )
             })),
+            Self::CleanDebugBuild => Cell::text(
+                edit_loop(b).map_or("-".into(), |l| format!("{:.0} s", l.clean_debug_seconds)),
+            ),
+            Self::EditLoop => Cell::text(edit_loop(b).map_or("-".into(), |l| {
+                let median =
+                    |v: &[f64]| Stat::of(v).map_or("-".into(), |s| format!("{:.1}", s.median));
+                format!(
+                    "{} / {} / {} s",
+                    median(&l.check),
+                    median(&l.debug),
+                    median(&l.release)
+                )
+            })),
             Self::Startup => Cell::text(match (b.startup_ms, Stat::of(&b.startups_ms)) {
                 (Some(v), Some(r)) if b.startups_ms.len() > 1 => {
                     format!("{v:.0} ({:.0}–{:.0})", r.min, r.max)
@@ -372,6 +391,11 @@ impl ServerColumn {
             }),
         }
     }
+}
+
+/// The backend's edit-compile loop, if `bench build-cost` measured it.
+fn edit_loop(b: &BackendReport) -> Option<&EditLoop> {
+    b.clean_build.as_ref()?.edit_loop.as_ref()
 }
 
 /// The servers: a row each, with what they are and the facts of their build.

@@ -28,7 +28,11 @@
 //! - start-up: the median of five starts, one server at a time, the starts' extremes as its
 //!   range (a report with one start: within 10 ms, an allowance for a figure taken once);
 //! - facts of the build (adapter lines, dependencies, binary size): exact, ties only when
-//!   equal; clean build time within 10%, an allowance for a figure measured once;
+//!   equal; clean build times (release, debug) within 10%, an allowance for a figure measured
+//!   once;
+//! - the edit-compile loop (`cargo check`, `cargo build`, `cargo build --release` after a
+//!   one-line edit of the adapter): the median of the edits, their extremes widened by ±10%
+//!   as the range, since the backends are built minutes apart;
 //! - conformance: the fewest failed checks, then the fewest declared deviations; equal is a tie.
 //!
 //! A timed criterion must also hold within the run: its repeats go round the servers in
@@ -47,7 +51,9 @@ use crate::report::histograms;
 use crate::report::ranking::{self, Verdict, verdict};
 use crate::report::scenario::Scenario;
 use crate::report::stats::Stat;
-use crate::report::{BackendReport, FixedRate, Marker, Report, Role, Run, ScenarioReport};
+use crate::report::{
+    BackendReport, EditLoop, FixedRate, Marker, Report, Role, Run, ScenarioReport,
+};
 
 /// One criterion's answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -319,7 +325,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         &mebibytes,
         &memory_basis,
     ));
-    let facts: [Fact; 4] = [
+    let facts: [Fact; 5] = [
         (
             "adapter lines",
             &|b| b.adapter_lines.map(|v| v as f64),
@@ -344,6 +350,15 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             Tie::Within(0.10),
             &|v| format!("{v:.0} s"),
         ),
+        (
+            "clean debug build",
+            &|b| {
+                let builds = b.clean_build.as_ref()?;
+                Some(builds.edit_loop.as_ref()?.clean_debug_seconds)
+            },
+            Tie::Within(0.10),
+            &|v| format!("{v:.0} s"),
+        ),
     ];
     for (criterion, get, tie, show) in facts {
         let figures = candidates
@@ -360,6 +375,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             "",
         ));
     }
+    out.extend(edit_loop(&candidates));
     out.extend(startup(&candidates));
     out.extend(conformance(&candidates));
     for (criterion, why) in [
@@ -539,6 +555,96 @@ fn p99_range(windows: &FixedRate) -> ((f64, f64, f64), bool) {
         _ => (p99_interval(&windows.run), false),
     }
 }
+
+/// The edit-compile loop (`bench build-cost`): what cargo takes after a one-line edit of the
+/// adapter, for each of its three commands. The median of the edits; their extremes, widened
+/// by the clean build's 10% allowance, are the range: the backends are built one after
+/// another, minutes apart, so two backends' edits meet different moments of a shared machine,
+/// which the spread of one backend's three edits does not show. Only the workspace's backends
+/// have builds; one without the loop measured is named, not ranked.
+fn edit_loop(candidates: &[&BackendReport]) -> Vec<Finding> {
+    let kinds: [(&'static str, EditTimes); 3] = [
+        ("edit, then cargo check", |l| &l.check),
+        ("edit, then cargo build", |l| &l.debug),
+        ("edit, then cargo build --release", |l| &l.release),
+    ];
+    let ours: Vec<&&BackendReport> = candidates
+        .iter()
+        .filter(|b| matches!(b.role, Role::Baseline | Role::Framework))
+        .collect();
+    let loop_of = |b: &BackendReport| b.clean_build.as_ref()?.edit_loop.clone();
+    let missing: Vec<String> = ours
+        .iter()
+        .filter(|b| loop_of(b).is_none())
+        .map(|b| label(b))
+        .collect();
+    let edits = ours
+        .iter()
+        .filter_map(|b| loop_of(b).map(|l| l.check.len()))
+        .max()
+        .unwrap_or(0);
+    kinds
+        .into_iter()
+        .map(|(criterion, times)| {
+            let figures = ours
+                .iter()
+                .filter_map(|b| {
+                    let stat = Stat::of(times(&loop_of(b)?))?;
+                    Some(Standing {
+                        server: label(b),
+                        value: stat.median,
+                        low: stat.min * (1.0 - EDIT_ALLOWANCE),
+                        high: stat.max * (1.0 + EDIT_ALLOWANCE),
+                    })
+                })
+                .collect();
+            let caveat = if missing.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<&str> = missing.iter().map(String::as_str).collect();
+                let (who, verb) = if names.len() == 1 {
+                    ("it", "has")
+                } else {
+                    ("they", "have")
+                };
+                format!(
+                    " {} {} left out: {who} {verb} no edit-compile loop in \
+                     docs/build-cost.json (`bench build-cost --backends NAME` measures it).",
+                    join(&names),
+                    if names.len() == 1 { "is" } else { "are" }
+                )
+            };
+            let basis = format!(
+                "median of {edits} one-line edits of the adapter's `plaintext` handler, each \
+                 backend alone in a warm target directory of its own; ranges: the edits, \
+                 ±{:.0}%",
+                EDIT_ALLOWANCE * 100.0
+            );
+            answer(
+                criterion,
+                &basis,
+                figures,
+                false,
+                Tie::Overlap("edits"),
+                &|v| format!("{v:.1} s"),
+                &caveat,
+            )
+            .unwrap_or_else(|| Finding {
+                criterion,
+                answer: "not measured in this run: `bench build-cost` times the loop into \
+                         docs/build-cost.json, which a run reads when it starts."
+                    .to_owned(),
+                ranking: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// Which of an edit loop's times a criterion reads.
+type EditTimes = fn(&EditLoop) -> &[f64];
+
+/// The allowance around the edits' range (the clean build's, for the same reason).
+const EDIT_ALLOWANCE: f64 = 0.10;
 
 /// Start-up: the median of each server's starts, one server at a time; servers whose starts'
 /// ranges overlap tie. A report from before repeated starts has one start each, measured with
@@ -983,6 +1089,62 @@ mod tests {
             .find(|f| f.criterion == criterion)
             .map(|f| f.answer.clone())
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_edit_loop_ties_by_the_edits_range_and_names_a_backend_without_it() {
+        let mut report = report(&[
+            ("hyper", Role::Baseline, [100.0, 100.0, 100.0], 11_000.0),
+            ("axum", Role::Framework, [100.0, 100.0, 100.0], 17_000.0),
+            ("rocket", Role::Framework, [100.0, 100.0, 100.0], 47_000.0),
+            ("warp", Role::Framework, [100.0, 100.0, 100.0], 19_000.0),
+        ]);
+        // hyper 0.40 s and axum 0.46 s: ranges ±10% overlap (0.44 and 0.414), a tie; rocket
+        // 0.9 s is apart; warp has no loop measured (a file from before it was).
+        let checks = [
+            vec![0.38, 0.40, 0.40],
+            vec![0.46, 0.46, 0.50],
+            vec![0.90, 0.85, 0.95],
+        ];
+        for (b, check) in report.backends.iter_mut().zip(checks) {
+            let build = b.clean_build.as_mut().expect("the sample's build");
+            let edit_loop = build.edit_loop.as_mut().expect("the sample's loop");
+            edit_loop.check = check;
+        }
+        if let Some(build) = report.backends[3].clean_build.as_mut() {
+            build.edit_loop = None;
+        }
+        let found = findings(&report);
+        let check = found
+            .iter()
+            .find(|f| f.criterion == "edit, then cargo check");
+        let ranking = check.map(|f| f.ranking.clone()).unwrap_or_default();
+        assert_eq!(
+            ranking,
+            [vec!["hyper (no framework)", "axum"], vec!["rocket"]],
+            "{check:?}"
+        );
+        let words = answer_of(&found, "edit, then cargo check");
+        assert!(words.contains("median of 3 one-line edits"), "{words}");
+        assert!(
+            words.ends_with(
+                " warp is left out: it has no edit-compile loop in \
+                 docs/build-cost.json (`bench build-cost --backends NAME` measures it)."
+            ),
+            "{words}"
+        );
+
+        for b in &mut report.backends {
+            if let Some(build) = b.clean_build.as_mut() {
+                build.edit_loop = None;
+            }
+        }
+        let none = answer_of(&findings(&report), "edit, then cargo build --release");
+        assert!(
+            none.starts_with("not measured in this run: `bench build-cost`"),
+            "{none}"
+        );
+        assert_eq!(answer_of(&findings(&report), "clean debug build"), "");
     }
 
     #[test]

@@ -168,6 +168,41 @@ pub struct CleanBuild {
     pub seconds: f64,
     /// When it was measured (builds are measured apart from the runs that report them).
     pub measured_utc: String,
+    /// The edit-compile loop, measured with the clean build in its target directory; `None`
+    /// in files from before it was measured (and then left out, so they are written back as
+    /// they were read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_loop: Option<EditLoop>,
+}
+
+/// What a developer waits for while working on a backend (`bench build-cost`): the clean
+/// debug build, and cargo's time after a one-line change in a handler of the adapter, each
+/// time a separate edit, in a target directory already warm. A clean build is paid once; this
+/// is paid on every change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditLoop {
+    /// `cargo build` from an empty debug profile.
+    pub clean_debug_seconds: f64,
+    /// `cargo check` after each edit.
+    pub check: Vec<f64>,
+    /// `cargo build` after each edit.
+    pub debug: Vec<f64>,
+    /// `cargo build --release` after each edit.
+    pub release: Vec<f64>,
+}
+
+impl EditLoop {
+    pub fn check_median(&self) -> Option<f64> {
+        stats::Stat::of(&self.check).map(|s| s.median)
+    }
+
+    pub fn debug_median(&self) -> Option<f64> {
+        stats::Stat::of(&self.debug).map(|s| s.median)
+    }
+
+    pub fn release_median(&self) -> Option<f64> {
+        stats::Stat::of(&self.release).map(|s| s.median)
+    }
 }
 
 /// The part a server plays in the report.
@@ -472,6 +507,12 @@ pub(crate) mod tests {
                 clean_build: Some(CleanBuild {
                     seconds: 61.0,
                     measured_utc: "2026-11-26T20:00:00Z".into(),
+                    edit_loop: Some(EditLoop {
+                        clean_debug_seconds: 30.0,
+                        check: vec![1.5, 1.0, 2.0],
+                        debug: vec![3.0, 2.5, 4.0],
+                        release: vec![40.0, 41.0, 39.0],
+                    }),
                 }),
                 command: Some("python3 site.py --port {port}".into()),
                 conformance: Some(Conformance {
@@ -510,7 +551,14 @@ pub(crate) mod tests {
         old["backends"][0]["conformance"]
             .as_object_mut()
             .map(|o| o.remove("deadline_secs"));
+        old["backends"][0]["clean_build"]
+            .as_object_mut()
+            .map(|o| o.remove("edit_loop"));
         let old: Report = serde_json::from_value(old).expect("an old report still loads");
+        assert_eq!(
+            old.backends[0].clean_build.as_ref().map(|c| &c.edit_loop),
+            Some(&None)
+        );
         assert_eq!(
             old.cheap_scenarios,
             [
@@ -530,6 +578,23 @@ pub(crate) mod tests {
                 .map(|c| c.deadline_secs),
             Some(180)
         );
+    }
+
+    #[test]
+    fn the_edit_loop_is_summed_up_by_its_medians() {
+        let edit_loop = sample().backends[0]
+            .clean_build
+            .as_ref()
+            .and_then(|c| c.edit_loop.clone())
+            .expect("the sample's edit loop");
+        assert_eq!(edit_loop.check_median(), Some(1.5));
+        assert_eq!(edit_loop.debug_median(), Some(3.0));
+        assert_eq!(edit_loop.release_median(), Some(40.0));
+        let none = EditLoop {
+            check: Vec::new(),
+            ..edit_loop
+        };
+        assert_eq!(none.check_median(), None);
     }
 
     #[test]
