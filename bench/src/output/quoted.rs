@@ -204,14 +204,13 @@ fn numbers(report: &Report, report_link: &str) -> String {
         (
             "clean debug build (`bench build-cost`)",
             Box::new(|b: &BackendReport| {
-                let edit_loop = b.clean_build.as_ref()?.edit_loop.as_ref()?;
-                Some(format!("{:.0} s", edit_loop.clean_debug_seconds))
+                Some(format!("{:.0} s", b.edit_loop()?.clean_debug_seconds))
             }),
         ),
         (
             "after a one-line edit: `cargo check` / `build` / `build --release`",
             Box::new(|b: &BackendReport| {
-                let edit_loop = b.clean_build.as_ref()?.edit_loop.as_ref()?;
+                let edit_loop = b.edit_loop()?;
                 Some(format!(
                     "{:.1} / {:.1} / {:.0} s",
                     edit_loop.check_median()?,

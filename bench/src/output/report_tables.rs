@@ -6,7 +6,7 @@
 use crate::output::escape;
 use crate::output::table::{Align, Cell, CodeRef, Column, Span, Table};
 use crate::report::stats::{RepeatStats, Stat};
-use crate::report::{BackendReport, Conformance, EditLoop, Report, Role, ScenarioReport};
+use crate::report::{BackendReport, Conformance, Report, Role, ScenarioReport};
 use crate::workspace::backends::BASELINE;
 
 /// A server on a scenario: one row of the figures.
@@ -358,16 +358,17 @@ impl ServerColumn {
                 )
             })),
             Self::CleanDebugBuild => Cell::text(
-                edit_loop(b).map_or("-".into(), |l| format!("{:.0} s", l.clean_debug_seconds)),
+                b.edit_loop()
+                    .map_or("-".into(), |l| format!("{:.0} s", l.clean_debug_seconds)),
             ),
-            Self::EditLoop => Cell::text(edit_loop(b).map_or("-".into(), |l| {
+            Self::EditLoop => Cell::text(b.edit_loop().map_or("-".into(), |l| {
                 let median =
-                    |v: &[f64]| Stat::of(v).map_or("-".into(), |s| format!("{:.1}", s.median));
+                    |m: Option<f64>| m.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
                 format!(
                     "{} / {} / {} s",
-                    median(&l.check),
-                    median(&l.debug),
-                    median(&l.release)
+                    median(l.check_median()),
+                    median(l.debug_median()),
+                    median(l.release_median())
                 )
             })),
             Self::Startup => Cell::text(match (b.startup_ms, Stat::of(&b.startups_ms)) {
@@ -391,11 +392,6 @@ impl ServerColumn {
             }),
         }
     }
-}
-
-/// The backend's edit-compile loop, if `bench build-cost` measured it.
-fn edit_loop(b: &BackendReport) -> Option<&EditLoop> {
-    b.clean_build.as_ref()?.edit_loop.as_ref()
 }
 
 /// The servers: a row each, with what they are and the facts of their build.

@@ -354,10 +354,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         ),
         (
             "clean debug build",
-            &|b| {
-                let builds = b.clean_build.as_ref()?;
-                Some(builds.edit_loop.as_ref()?.clean_debug_seconds)
-            },
+            &|b| b.edit_loop().map(|l| l.clean_debug_seconds),
             Tie::Within(0.10),
             &|v| format!("{v:.0} s"),
         ),
@@ -574,15 +571,14 @@ fn edit_loop(candidates: &[&BackendReport]) -> Vec<Finding> {
         .iter()
         .filter(|b| matches!(b.role, Role::Baseline | Role::Framework))
         .collect();
-    let loop_of = |b: &BackendReport| b.clean_build.as_ref()?.edit_loop.clone();
     let missing: Vec<String> = ours
         .iter()
-        .filter(|b| loop_of(b).is_none())
+        .filter(|b| b.edit_loop().is_none())
         .map(|b| label(b))
         .collect();
     let edits = ours
         .iter()
-        .filter_map(|b| loop_of(b).map(|l| l.check.len()))
+        .filter_map(|b| b.edit_loop().map(|l| l.check.len()))
         .max()
         .unwrap_or(0);
     kinds
@@ -591,7 +587,7 @@ fn edit_loop(candidates: &[&BackendReport]) -> Vec<Finding> {
             let figures = ours
                 .iter()
                 .filter_map(|b| {
-                    let stat = Stat::of(times(&loop_of(b)?))?;
+                    let stat = Stat::of(times(b.edit_loop()?))?;
                     Some(Standing {
                         server: label(b),
                         value: stat.median,

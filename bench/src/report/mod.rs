@@ -191,6 +191,13 @@ pub struct EditLoop {
     pub release: Vec<f64>,
 }
 
+impl BackendReport {
+    /// Its edit-compile loop, if `bench build-cost` measured one before the run.
+    pub fn edit_loop(&self) -> Option<&EditLoop> {
+        self.clean_build.as_ref()?.edit_loop.as_ref()
+    }
+}
+
 impl EditLoop {
     pub fn check_median(&self) -> Option<f64> {
         stats::Stat::of(&self.check).map(|s| s.median)
