@@ -6,8 +6,9 @@
 //! scenario its counters are zeroed, a burst of `SMALL` requests is sent and the counters
 //! dumped (which zeroes them), then the same with `LARGE` requests; the difference of the
 //! counts divided by the difference of the requests is what one more request costs, with
-//! start-up, connection set-up and the dump itself cancelled out. Three such pairs in a row,
-//! and the median.
+//! start-up, connection set-up and the dump itself cancelled out. `PAIRS` such pairs in a row
+//! (one in a `--quick` run), and the median. A request that says `Connection: close` has a
+//! connection of its own, so the accept and the close are in its count.
 //! The count depends on the binary and the requests, not on what else the machine does.
 //! Symbols: the release profile keeps them (no `strip`), and callgrind demangles Rust names.
 
@@ -42,7 +43,7 @@ const WARM_UP: u64 = 500;
 /// makes its pair an outlier, which the median leaves out instead of averaging in.
 const SMALL: u64 = 100;
 const LARGE: u64 = 400;
-const PAIRS: usize = 3;
+pub const PAIRS: usize = 3;
 const CONNECTIONS: usize = 1;
 /// glibc's allocator set for repeatable counts, in the server under callgrind only (the timed
 /// servers keep glibc's defaults): no fast bins and a deep per-thread cache, so that freed
@@ -84,7 +85,16 @@ pub fn missing_tools() -> (Option<String>, Option<String>) {
     (valgrind, perf)
 }
 
-/// Instructions per request of `program` for each workload, `repeats` times, under callgrind.
+/// How many times each scenario is counted (`repeats`, each reported), and how many pairs of
+/// counts each of those is the median of.
+#[derive(Debug, Clone, Copy)]
+pub struct Counting {
+    pub repeats: usize,
+    pub pairs: usize,
+}
+
+/// Instructions per request of `program` for each workload, counted as `counting` says, under
+/// callgrind.
 /// It runs on `database`, where the users and sessions the workloads use were made (by the
 /// same binary, run natively: no password is hashed under valgrind).
 pub fn instructions(
@@ -94,8 +104,9 @@ pub fn instructions(
     framework: &str,
     cpu: usize,
     workloads: &[(Scenario, Arc<Workload>)],
-    repeats: usize,
+    counting: Counting,
 ) -> Result<BTreeMap<Scenario, ScenarioCost>, String> {
+    let Counting { repeats, pairs } = counting;
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     // One file per process (`%p`): a command's forked children, traced too, must not write
     // over the dumps of the process the counts are taken from.
@@ -139,13 +150,13 @@ pub fn instructions(
                 conns.burst(workload, WARM_UP).await?;
                 // A dump zeroes the counters, so each count starts where the last ended.
                 callgrind_command("zero", pid)?;
-                let mut pairs = Vec::with_capacity(PAIRS);
-                for _ in 0..PAIRS {
-                    let small = counted(pid, &out, &mut conns, workload, SMALL).await?;
-                    let large = counted(pid, &out, &mut conns, workload, LARGE).await?;
-                    pairs.push(callgrind::per_request(&small, SMALL, &large, LARGE));
+                let mut counts = Vec::with_capacity(pairs);
+                for _ in 0..pairs.max(1) {
+                    let (small, n) = counted(pid, &out, &mut conns, workload, SMALL).await?;
+                    let (large, m) = counted(pid, &out, &mut conns, workload, LARGE).await?;
+                    counts.push(callgrind::per_request(&small, n, &large, m));
                 }
-                callgrind::median(pairs).ok_or_else(|| "no count was made".to_owned())
+                callgrind::median(counts).ok_or_else(|| "no count was made".to_owned())
             });
             let profile = measured
                 .and_then(|p| {
@@ -194,15 +205,16 @@ pub fn instructions(
     Ok(costs)
 }
 
-/// Send `n` requests, dump the counters (which zeroes them), and read the dump.
+/// Send `n` requests, dump the counters (which zeroes them), and read the dump; with the
+/// requests sent.
 async fn counted(
     pid: u32,
     out: &Path,
     conns: &mut Connections,
     workload: &Workload,
     n: u64,
-) -> Result<Profile, String> {
-    conns.burst(workload, n).await?;
+) -> Result<(Profile, u64), String> {
+    let sent = conns.burst(workload, n).await?;
     let before = dumps(out);
     callgrind_command("dump", pid)?;
     let file = dumps(out)
@@ -211,7 +223,7 @@ async fn counted(
         .ok_or("callgrind wrote no dump")?;
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let _ = std::fs::remove_file(&file);
-    Ok(callgrind::parse(&text))
+    Ok((callgrind::parse(&text), sent))
 }
 
 /// A callgrind monitor command (`zero`, `dump`) sent with `vgdb`, which is what
@@ -284,7 +296,7 @@ pub fn kernel_share(server: &BackendProcess, workload: &Workload) -> Result<(f64
         .args(["-INT", &perf.id().to_string()])
         .status();
     let output = perf.wait_with_output().map_err(|e| format!("perf: {e}"))?;
-    sent?;
+    let requests = sent? as f64;
     let text = String::from_utf8_lossy(&output.stderr);
     let count = |event: &str| {
         text.lines()
@@ -292,7 +304,6 @@ pub fn kernel_share(server: &BackendProcess, workload: &Workload) -> Result<(f64
             .and_then(|l| l.split(',').next()?.trim().parse::<f64>().ok())
             .ok_or_else(|| format!("perf stat gave no {event} count: {}", text.trim()))
     };
-    let requests = PERF_REQUESTS as f64;
     Ok((
         count("raw_syscalls:sys_enter")? / requests,
         count("context-switches")? / requests,
@@ -306,57 +317,84 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("tokio: {e}"))
 }
 
-/// Keep-alive connections that send bursts of a workload's requests, closed loop.
+/// Connections that send bursts of a workload's requests, closed loop: kept alive, or, for a
+/// request that says `Connection: close`, opened again for each request.
 struct Connections {
-    streams: Vec<(TcpStream, Vec<u8>, usize)>,
+    addr: SocketAddr,
+    streams: Vec<(Option<TcpStream>, Vec<u8>, usize)>,
 }
 
 impl Connections {
     async fn open(addr: SocketAddr, n: usize) -> Result<Self, String> {
         let mut streams = Vec::new();
         for id in 0..n {
-            let io = TcpStream::connect(addr)
-                .await
-                .map_err(|e| format!("connect {addr}: {e}"))?;
-            let _ = io.set_nodelay(true);
-            streams.push((io, Vec::with_capacity(16 * 1024), id.wrapping_mul(7919)));
+            streams.push((
+                Some(connect(addr).await?),
+                Vec::with_capacity(16 * 1024),
+                id.wrapping_mul(7919),
+            ));
         }
-        Ok(Self { streams })
+        Ok(Self { addr, streams })
     }
 
-    /// Sends `n` requests in all, shared out over the connections, each checked.
-    async fn burst(&mut self, workload: &Workload, n: u64) -> Result<(), String> {
+    /// Sends `n` requests in all, shared out over the connections, each checked; a pipelined
+    /// batch is sent whole, so the count returned may be a little more than `n`.
+    async fn burst(&mut self, workload: &Workload, n: u64) -> Result<u64, String> {
         let count = self.streams.len() as u64;
+        let addr = self.addr;
         let sends = self
             .streams
             .iter_mut()
             .enumerate()
-            .map(|(i, (io, buf, cursor))| {
+            .map(|(i, (stream, buf, cursor))| {
                 let share = n / count + u64::from((i as u64) < n % count);
                 async move {
-                    for _ in 0..share {
+                    let mut sent = 0;
+                    while sent < share {
                         let next = workload.next(i, cursor);
                         let request = next.prepared();
+                        let io = match stream {
+                            Some(io) => io,
+                            None => stream.insert(connect(addr).await?),
+                        };
                         io.write_all(&request.bytes)
                             .await
                             .map_err(|e| format!("send: {e}"))?;
-                        let response = http1::read_response(io, buf, false, false)
-                            .await
-                            .map_err(|e| format!("read: {e:?}"))?;
-                        if response.status != request.status {
-                            return Err(format!(
-                                "status {} where {} was expected",
-                                response.status, request.status
-                            ));
+                        for k in 0..request.responses {
+                            let more = k + 1 < request.responses;
+                            let response = http1::read_next(io, buf, false, more)
+                                .await
+                                .map_err(|e| format!("read: {e:?}"))?;
+                            if response.status != request.status {
+                                return Err(format!(
+                                    "status {} where {} was expected",
+                                    response.status, request.status
+                                ));
+                            }
                         }
+                        if request.close {
+                            http1::read_close(io, buf)
+                                .await
+                                .map_err(|e| format!("close: {e:?}"))?;
+                            *stream = None;
+                        }
+                        sent += request.responses as u64;
                     }
-                    Ok(())
+                    Ok(sent)
                 }
             });
         let results = futures_util::future::join_all(sends);
         match tokio::time::timeout(Duration::from_secs(300), results).await {
-            Ok(results) => results.into_iter().collect(),
+            Ok(results) => results.into_iter().sum(),
             Err(_) => Err("a burst took over 300 s".into()),
         }
     }
+}
+
+async fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
+    let io = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    let _ = io.set_nodelay(true);
+    Ok(io)
 }

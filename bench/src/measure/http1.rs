@@ -42,7 +42,7 @@ pub enum ReadError {
     Closed,
     Io(String),
     Malformed(&'static str),
-    /// Bytes arrived that belong to no request (we never pipeline).
+    /// Bytes arrived that belong to no request sent.
     Unsolicited,
 }
 
@@ -59,6 +59,49 @@ pub async fn read_response<R: AsyncRead + Unpin>(
     buf: &mut Vec<u8>,
     head_request: bool,
     keep_detail: bool,
+) -> Result<Response, ReadError> {
+    read(io, buf, head_request, keep_detail, false).await
+}
+
+/// Reads the next response of a connection; with `more`, more responses were asked for at
+/// once (pipelined), and the bytes after this one, the start of the next, are left in `buf`.
+/// Headers and body are kept when asked.
+pub async fn read_next<R: AsyncRead + Unpin>(
+    io: &mut R,
+    buf: &mut Vec<u8>,
+    keep_detail: bool,
+    more: bool,
+) -> Result<Response, ReadError> {
+    read(io, buf, false, keep_detail, more).await
+}
+
+/// Waits for the server to close the connection after its last response, as it must after a
+/// request that said `Connection: close`: any byte that arrives instead is an error.
+pub async fn read_close<R: AsyncRead + Unpin>(
+    io: &mut R,
+    buf: &mut Vec<u8>,
+) -> Result<(), ReadError> {
+    if !buf.is_empty() {
+        return Err(ReadError::Unsolicited);
+    }
+    match fill(io, buf).await {
+        Err(ReadError::Closed) => Ok(()),
+        // A reset after the response is a close too: the response was whole.
+        Err(ReadError::Io(_)) => Ok(()),
+        Err(e) => Err(e),
+        Ok(()) => {
+            buf.clear();
+            Err(ReadError::Unsolicited)
+        }
+    }
+}
+
+async fn read<R: AsyncRead + Unpin>(
+    io: &mut R,
+    buf: &mut Vec<u8>,
+    head_request: bool,
+    keep_detail: bool,
+    leave_rest: bool,
 ) -> Result<Response, ReadError> {
     let (status, head_len, framing, keep_alive, headers) = loop {
         if let Some(parsed) = parse_head(buf, head_request, keep_detail)? {
@@ -78,25 +121,24 @@ pub async fn read_response<R: AsyncRead + Unpin>(
             body: Vec::new(),
         }),
     };
-    match framing {
+    let end = match framing {
         Framing::Length(len) => {
             while buf.len() < head_len + len {
                 fill(io, buf).await?;
             }
-            if buf.len() > head_len + len {
-                return Err(ReadError::Unsolicited);
-            }
             response.body_len = len;
             if let Some(detail) = &mut response.detail {
-                detail.body = buf[head_len..].to_vec();
+                detail.body = buf[head_len..head_len + len].to_vec();
             }
+            head_len + len
         }
         Framing::Chunked => {
-            let body = read_chunked(io, buf, head_len).await?;
+            let (body, end) = read_chunked(io, buf, head_len).await?;
             response.body_len = body.len();
             if let Some(detail) = &mut response.detail {
                 detail.body = body;
             }
+            end
         }
         Framing::UntilClose => {
             loop {
@@ -111,9 +153,16 @@ pub async fn read_response<R: AsyncRead + Unpin>(
             if let Some(detail) = &mut response.detail {
                 detail.body = buf[head_len..].to_vec();
             }
+            buf.len()
         }
+    };
+    if leave_rest {
+        buf.drain(..end);
+    } else if buf.len() > end {
+        return Err(ReadError::Unsolicited);
+    } else {
+        buf.clear();
     }
-    buf.clear();
     Ok(response)
 }
 
@@ -180,12 +229,13 @@ fn parse_head(
     Ok(Some((status, head_len, framing, keep_alive, headers)))
 }
 
-/// Decodes a chunked body that starts at `buf[start..]`, reading more as needed.
+/// Decodes a chunked body that starts at `buf[start..]`, reading more as needed; also where
+/// the body ends in `buf`.
 async fn read_chunked<R: AsyncRead + Unpin>(
     io: &mut R,
     buf: &mut Vec<u8>,
     start: usize,
-) -> Result<Vec<u8>, ReadError> {
+) -> Result<(Vec<u8>, usize), ReadError> {
     let mut body = Vec::new();
     let mut at = start;
     loop {
@@ -214,10 +264,7 @@ async fn read_chunked<R: AsyncRead + Unpin>(
                 }
                 fill(io, buf).await?;
             }
-            if buf.len() > at {
-                return Err(ReadError::Unsolicited);
-            }
-            return Ok(body);
+            return Ok((body, at));
         }
         while buf.len() < at + size + 2 {
             fill(io, buf).await?;
@@ -358,5 +405,40 @@ mod tests {
             .await
             .expect("complete");
         assert_eq!((r.body_len, r.keep_alive), (11, false));
+    }
+
+    #[tokio::test]
+    async fn pipelined_responses_arriving_together_are_read_one_by_one() {
+        let chunked: &[u8] =
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nHi\r\n0\r\n\r\n";
+        let together = [PLAIN, chunked, PLAIN].concat();
+        for mut pieces in split_everywhere(&together) {
+            let mut buf = Vec::new();
+            let mut lengths = Vec::new();
+            for _ in 0..3 {
+                let response = read_next(&mut pieces, &mut buf, false, true)
+                    .await
+                    .expect("whole");
+                lengths.push(response.body_len);
+            }
+            assert_eq!(lengths, [13, 2, 13]);
+            assert!(buf.is_empty());
+            assert_eq!(read_close(&mut pieces, &mut buf).await, Ok(()));
+        }
+        // Read as one response, the same bytes are a response and then bytes nobody asked for.
+        let mut one = Pieces(vec![together.clone()].into());
+        assert_eq!(
+            read_response(&mut one, &mut Vec::new(), false, false).await,
+            Err(ReadError::Unsolicited)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_should_close_but_sends_more_is_an_error() {
+        let mut more = Pieces(vec![PLAIN.to_vec()].into());
+        assert_eq!(
+            read_close(&mut more, &mut Vec::new()).await,
+            Err(ReadError::Unsolicited)
+        );
     }
 }

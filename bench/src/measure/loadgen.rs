@@ -14,8 +14,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::measure::http1::{self, ReadError};
-use crate::measure::workload::Workload;
+use crate::measure::http1::{self, ReadError, Response};
+use crate::measure::workload::{Prepared, Workload};
 use crate::report::Errors;
 use crate::report::scenario::Scenario;
 
@@ -268,7 +268,7 @@ async fn connection(
     let mut cursor = id.wrapping_mul(7919);
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut stream: Option<TcpStream> = None;
-    loop {
+    'requests: loop {
         // Open loop: latency counts from the scheduled send time when this connection is
         // behind schedule (the server held it up: coordinated omission corrected), and from
         // the actual send when it was early and slept (the timer's millisecond lateness is
@@ -310,81 +310,120 @@ async fn connection(
         };
         let next = workload.next(id, &mut cursor);
         let request = next.prepared();
-        let sent = Instant::now();
-        let scheduled = behind_since.unwrap_or(sent);
+        // From before the connect: a request on a connection of its own (`plaintext-close`)
+        // waits for the connection too.
+        let scheduled = behind_since.unwrap_or(now);
         if let (Some(at), Some(every)) = (&mut next_send, interval) {
             *at += every;
         }
-        let limit = (sent + REQUEST_TIMEOUT).min(deadline);
-        let exchange = async {
-            io.write_all(&request.bytes)
-                .await
-                .map_err(|e| ReadError::Io(e.to_string()))?;
-            http1::read_response(io, &mut buf, false, false).await
+        let limit = (now + REQUEST_TIMEOUT).min(deadline);
+        let mut failed = match tokio::time::timeout_at(limit, io.write_all(&request.bytes)).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(Failure::Read(ReadError::Io(e.to_string()))),
+            Err(_) => Some(Failure::Timeout),
         };
-        let outcome = tokio::time::timeout_at(limit, exchange).await;
-        let done = Instant::now();
-        if done >= deadline {
-            break;
+        let mut keep_alive = true;
+        // Every response of the batch (one, or `PIPELINE_DEPTH` written at once), timed from
+        // the one write.
+        for i in 0..request.responses {
+            if failed.is_some() {
+                break;
+            }
+            let more = i + 1 < request.responses;
+            let outcome =
+                tokio::time::timeout_at(limit, http1::read_next(io, &mut buf, false, more)).await;
+            let done = Instant::now();
+            if done >= deadline {
+                break 'requests;
+            }
+            let slot = match clock.window_of(done) {
+                Some(i) => &mut windows[i],
+                None => &mut warmup,
+            };
+            match outcome {
+                Ok(Ok(response)) => {
+                    let micros = u64::try_from(done.duration_since(scheduled).as_micros())
+                        .unwrap_or(MAX_LATENCY_US);
+                    record(slot, request, &response, micros.clamp(1, MAX_LATENCY_US));
+                    keep_alive &= response.keep_alive;
+                }
+                Ok(Err(e)) => failed = Some(Failure::Read(e)),
+                Err(_) => failed = Some(Failure::Timeout),
+            }
         }
-        let slot = match clock.window_of(done) {
-            Some(i) => &mut windows[i],
-            None => &mut warmup,
-        };
-        match outcome {
-            Ok(Ok(response)) => {
-                slot.responses += 1;
-                let micros = u64::try_from(done.duration_since(scheduled).as_micros())
-                    .unwrap_or(MAX_LATENCY_US);
-                let micros = micros.clamp(1, MAX_LATENCY_US);
-                slot.latency.saturating_record(micros);
-                if let Some(kind) = request.kind {
-                    let share = slot.kind(kind);
-                    share.responses += 1;
-                    share.latency.saturating_record(micros);
+        if failed.is_none() && request.close {
+            failed = match tokio::time::timeout_at(limit, http1::read_close(io, &mut buf)).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(Failure::Read(e)),
+                Err(_) => Some(Failure::Timeout),
+            };
+        }
+        let replace = failed.is_some() || request.close || !keep_alive;
+        if let Some(failure) = failed {
+            let done = Instant::now();
+            if done >= deadline {
+                break;
+            }
+            let slot = match clock.window_of(done) {
+                Some(i) => &mut windows[i],
+                None => &mut warmup,
+            };
+            match failure {
+                Failure::Read(e) => {
+                    slot.errors.read += 1;
+                    slot.note(|| format!("read: {e:?}"));
                 }
-                if response.status != request.status {
-                    slot.errors.status += 1;
-                    slot.note(|| {
-                        format!(
-                            "status {} where {} was expected",
-                            response.status, request.status
-                        )
-                    });
-                } else if request.body_len.is_some_and(|len| len != response.body_len) {
-                    slot.errors.length += 1;
-                    slot.note(|| {
-                        format!(
-                            "a body of {} bytes where {:?} were expected",
-                            response.body_len, request.body_len
-                        )
-                    });
-                }
-                if !response.keep_alive {
-                    stream = None;
+                Failure::Timeout => {
+                    slot.errors.timeout += 1;
+                    slot.note(|| format!("no response within {} s", REQUEST_TIMEOUT.as_secs()));
                 }
             }
-            Ok(Err(e)) => {
-                slot.errors.read += 1;
-                slot.note(|| format!("read: {e:?}"));
-                stream = None;
-                buf.clear();
-            }
-            Err(_) => {
-                slot.errors.timeout += 1;
-                slot.note(|| format!("no response within {} s", REQUEST_TIMEOUT.as_secs()));
-                stream = None;
-                buf.clear();
-            }
+        }
+        if replace {
+            stream = None;
+            buf.clear();
         }
     }
     windows
 }
 
+/// Why a connection is given up and replaced.
+enum Failure {
+    Read(ReadError),
+    Timeout,
+}
+
+/// A response in its window: its latency, and whether it was the one expected.
+fn record(slot: &mut Window, request: &Prepared, response: &Response, micros: u64) {
+    slot.responses += 1;
+    slot.latency.saturating_record(micros);
+    if let Some(kind) = request.kind {
+        let share = slot.kind(kind);
+        share.responses += 1;
+        share.latency.saturating_record(micros);
+    }
+    if response.status != request.status {
+        slot.errors.status += 1;
+        slot.note(|| {
+            format!(
+                "status {} where {} was expected",
+                response.status, request.status
+            )
+        });
+    } else if request.body_len.is_some_and(|len| len != response.body_len) {
+        slot.errors.length += 1;
+        slot.note(|| {
+            format!(
+                "a body of {} bytes where {:?} were expected",
+                response.body_len, request.body_len
+            )
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::workload::Prepared;
     use tokio::io::AsyncReadExt;
 
     /// A keep-alive server answering `Hello, World!`, but stalling 300 ms on its 10th request.

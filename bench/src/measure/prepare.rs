@@ -60,24 +60,32 @@ pub async fn prepare(
     out
 }
 
-/// Sends `request` once and checks it with `check`; on success its body length is expected.
+/// Sends `request` once and checks it with `check` (every response, when it is pipelined);
+/// on success its body length is expected.
 async fn verified(
     addr: SocketAddr,
     mut request: Prepared,
     what: &str,
-    check: impl FnOnce(&Detail) -> Result<(), String>,
+    mut check: impl FnMut(&Detail) -> Result<(), String>,
 ) -> Result<Prepared, String> {
-    let (response, detail) = client::send(addr, &request.bytes)
+    let responses = client::exchange(addr, &request)
         .await
         .map_err(|e| format!("{what}: {e}"))?;
-    if response.status != request.status {
-        return Err(format!(
-            "{what}: status {} where {} was expected",
-            response.status, request.status
-        ));
+    let mut body_len = None;
+    for (response, detail) in &responses {
+        if response.status != request.status {
+            return Err(format!(
+                "{what}: status {} where {} was expected",
+                response.status, request.status
+            ));
+        }
+        check(detail).map_err(|e| format!("{what}: {e}"))?;
+        if body_len.is_some_and(|len| len != response.body_len) {
+            return Err(format!("{what}: responses of different lengths"));
+        }
+        body_len = Some(response.body_len);
     }
-    check(&detail).map_err(|e| format!("{what}: {e}"))?;
-    request.body_len = Some(response.body_len);
+    request.body_len = body_len;
     Ok(request)
 }
 
@@ -210,6 +218,20 @@ impl Fixture {
             Scenario::Hello => Workload::cycle(self.hellos().await?),
             Scenario::Status => Workload::single(self.status_404().await?),
             Scenario::Me => Workload::single(self.me.clone()?),
+            Scenario::PlaintextClose => Workload::single(
+                self.plaintext_like(
+                    Prepared::closing(host, "/plaintext", 200),
+                    "GET /plaintext with Connection: close",
+                )
+                .await?,
+            ),
+            Scenario::PlaintextPipelined => Workload::single(
+                self.plaintext_like(
+                    Prepared::get(host, "/plaintext", "", 200).pipelined(Scenario::PIPELINE_DEPTH),
+                    "16 pipelined GET /plaintext",
+                )
+                .await?,
+            ),
             Scenario::Login => Workload::single(self.login.clone()?),
             Scenario::Signup => {
                 let prefix = format!("s{run_tag}n");
@@ -243,15 +265,19 @@ impl Fixture {
     }
 
     async fn plaintext(&self) -> Result<Prepared, String> {
-        verified(
-            self.addr,
+        self.plaintext_like(
             Prepared::get(&self.host, "/plaintext", "", 200),
             "GET /plaintext",
-            |d| {
-                content_type(d, "text/plain; charset=utf-8")?;
-                body_is(d, b"Hello, World!")
-            },
         )
+        .await
+    }
+
+    /// `request`, a `GET /plaintext` sent some way, verified.
+    async fn plaintext_like(&self, request: Prepared, what: &str) -> Result<Prepared, String> {
+        verified(self.addr, request, what, |d| {
+            content_type(d, "text/plain; charset=utf-8")?;
+            body_is(d, b"Hello, World!")
+        })
         .await
     }
 
@@ -361,5 +387,59 @@ mod tests {
         assert_eq!(workload.next(0, &mut cursor).prepared().body_len, Some(13));
         // This server cannot sign anyone up, so the session scenarios are refused.
         assert!(result[&Scenario::Me].is_err());
+    }
+
+    /// A keep-alive server that ignores `Connection: close` and answers at most `answers`
+    /// requests of a connection, pipelined or not, then closes it.
+    async fn keep_alive_server(answers: usize) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let plain: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 13\r\n\r\nHello, World!";
+        tokio::spawn(async move {
+            while let Ok((mut io, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 8192];
+                    let mut left = answers;
+                    while let Ok(n) = io.read(&mut buf).await {
+                        let requests = buf[..n].windows(4).filter(|w| w == b"\r\n\r\n").count();
+                        let now = requests.min(left);
+                        left -= now;
+                        if n == 0 || io.write_all(&plain.repeat(now)).await.is_err() || left == 0 {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn connection_close_must_close_and_a_pipeline_must_be_answered_whole() {
+        let scenarios = [Scenario::PlaintextClose, Scenario::PlaintextPipelined];
+        // Answers every pipelined request, but ignores Connection: close.
+        let ignores_close = prepare(keep_alive_server(usize::MAX).await, &scenarios, "t4").await;
+        assert!(
+            ignores_close[&Scenario::PlaintextClose]
+                .as_ref()
+                .is_err_and(|e| e.contains("did not close")),
+            "{:?}",
+            ignores_close[&Scenario::PlaintextClose].as_ref().err()
+        );
+        let Ok(piped) = &ignores_close[&Scenario::PlaintextPipelined] else {
+            panic!("a whole pipeline was refused")
+        };
+        let mut cursor = 0;
+        let request = piped.next(0, &mut cursor).prepared().clone();
+        assert_eq!((request.responses, request.body_len), (16, Some(13)));
+        // Answers the first request and closes: 15 of 16 go unanswered.
+        let first_only = prepare(keep_alive_server(1).await, &scenarios, "t5").await;
+        assert!(first_only[&Scenario::PlaintextPipelined].is_err());
+        // Answers once and closes: plaintext-close is served right.
+        let closes = fixed_server(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 13\r\n\r\nHello, World!").await;
+        let closing = prepare(closes, &scenarios[..1], "t6").await;
+        assert!(closing[&Scenario::PlaintextClose].is_ok());
     }
 }

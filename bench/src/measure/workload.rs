@@ -18,6 +18,12 @@ pub struct Prepared {
     /// In a workload of several kinds (`mixed`, `storm`), which one this request is: its
     /// latency is also reported on its own.
     pub kind: Option<Scenario>,
+    /// How many requests `bytes` holds, written at once (`plaintext-pipelined`): as many
+    /// responses are read, each checked and timed from the one write.
+    pub responses: usize,
+    /// The request says `Connection: close` (`plaintext-close`): after the response the client
+    /// waits for the server to close, and opens a new connection for the next request.
+    pub close: bool,
 }
 
 impl Prepared {
@@ -29,6 +35,8 @@ impl Prepared {
             status,
             body_len: None,
             kind: None,
+            responses: 1,
+            close: false,
         }
     }
 
@@ -43,7 +51,24 @@ impl Prepared {
             status,
             body_len: None,
             kind: None,
+            responses: 1,
+            close: false,
         }
+    }
+
+    /// The same request with `Connection: close`, so that every request has a connection of
+    /// its own, opened for it and closed by the server after the response.
+    pub fn closing(host: &str, target: &str, status: u16) -> Self {
+        let mut request = Self::get(host, target, "Connection: close\r\n", status);
+        request.close = true;
+        request
+    }
+
+    /// `depth` copies of the request, written at once.
+    pub fn pipelined(mut self, depth: usize) -> Self {
+        self.bytes = self.bytes.repeat(depth.max(1));
+        self.responses = depth.max(1);
+        self
     }
 
     /// The same request, counted as `kind` too.

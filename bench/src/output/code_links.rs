@@ -17,7 +17,9 @@ use crate::workspace::binaries::workspace_root;
 
 /// The handler functions that serve a scenario, the same names in every adapter (each lists
 /// its routes at the top of its `lib.rs`). `mixed` goes through most routes: its link is the
-/// route table itself; `storm` is plaintext beside logins.
+/// route table itself; `storm` is plaintext beside logins; the connection scenarios are
+/// plaintext and how the adapter sets up its server (`serve`: its accept loop, or the
+/// framework's, and the connection settings).
 pub fn handler_names(scenario: &str) -> &'static [&'static str] {
     match scenario {
         "plaintext" => &["plaintext"],
@@ -30,6 +32,7 @@ pub fn handler_names(scenario: &str) -> &'static [&'static str] {
         "signup" => &["sign_up"],
         "mixed" => &["app"],
         "storm" => &["plaintext", "login"],
+        "plaintext-close" | "plaintext-pipelined" => &["plaintext", "serve"],
         _ => &[],
     }
 }

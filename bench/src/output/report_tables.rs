@@ -5,6 +5,7 @@
 
 use crate::output::escape;
 use crate::output::table::{Align, Cell, CodeRef, Column, Span, Table};
+use crate::report::scenario::Scenario;
 use crate::report::stats::{RepeatStats, Stat};
 use crate::report::{BackendReport, Conformance, Report, Role, ScenarioReport};
 use crate::workspace::backends::BASELINE;
@@ -245,7 +246,7 @@ pub fn figures(report: &Report) -> Table {
                     entry.scenario.markers.iter().map(|m| m.as_str()).collect();
                 // Its memory is the password hashing's (argon2's 19 MiB a hashing thread,
                 // the same code in every backend), not the framework's.
-                if !report.cheap_scenarios.contains(&entry.scenario.name) {
+                if Scenario::named(&entry.scenario.name).is_some_and(|s| !s.cheap()) {
                     markers.push("RSS is argon2's");
                 }
                 row.push(Cell::text(markers.join(", ")));

@@ -13,7 +13,7 @@ use crate::measure::workload::Workload;
 use crate::measure::{cost, procfs};
 use crate::report::scenario::Scenario;
 use crate::report::scenario_cost::ScenarioCost;
-use crate::run::options::{COST_PER_SCENARIO, COST_PER_SERVER, Options};
+use crate::run::options::{COST_PER_SERVER, Options};
 use crate::run::setup::Server;
 use crate::workspace::backends;
 
@@ -105,10 +105,13 @@ pub(super) fn instructions(options: &Options, servers: &mut [Server], progress: 
                         framework,
                         lane,
                         &workloads,
-                        options.cost_repeat,
+                        cost::Counting {
+                            repeats: options.cost_repeat,
+                            pairs: options.cost_pairs(),
+                        },
                     );
                     let took = COST_PER_SERVER
-                        + COST_PER_SCENARIO
+                        + options.cost_per_scenario()
                             * u32::try_from(workloads.len() * options.cost_repeat.max(1))
                                 .unwrap_or(1);
                     let share = took / u32::try_from(lanes).unwrap_or(1);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::measure::backend_process::Program;
-use crate::measure::procfs;
+use crate::measure::{cost, procfs};
 use crate::report::RunOptions;
 use crate::report::scenario::Scenario;
 use crate::run::now_rfc3339;
@@ -43,8 +43,11 @@ const PER_START: Duration = Duration::from_millis(200);
 const DRAIN: Duration = Duration::from_millis(600);
 
 /// Time callgrind takes per server and scenario, and per server (start under valgrind), on one
-/// lane, for the estimate: rocket takes 20 s for seven scenarios, hyper 10 s.
-pub(super) const COST_PER_SCENARIO: Duration = Duration::from_millis(1_500);
+/// lane, for the estimate: rocket takes 20 s for seven scenarios, hyper 10 s, so 1.5 s a
+/// scenario on average with `cost::PAIRS` pairs of counts; the warm-up before them costs
+/// about as much as a pair.
+const COST_WARM_UP: Duration = Duration::from_millis(375);
+const COST_PER_PAIR: Duration = Duration::from_millis(375);
 
 pub(super) const COST_PER_SERVER: Duration = Duration::from_secs(3);
 
@@ -63,7 +66,15 @@ const CONFORMANCE_PER_SERVER: Duration = Duration::from_secs(5);
 const HEADER_READ_CHECK: Duration = Duration::from_secs(10);
 
 /// The scenarios `floor` answers.
-const FLOOR_SCENARIOS: [Scenario; 3] = [Scenario::Plaintext, Scenario::Json, Scenario::Static];
+/// (It answers `/plaintext` whatever way the connection sends it: its `hyper` over `floor`
+/// is then what the site's rules cost on a connection per request, and pipelined.)
+const FLOOR_SCENARIOS: [Scenario; 5] = [
+    Scenario::Plaintext,
+    Scenario::Json,
+    Scenario::Static,
+    Scenario::PlaintextClose,
+    Scenario::PlaintextPipelined,
+];
 
 /// `--server NAME=COMMAND`: a server in any language that bench starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +194,17 @@ impl Options {
         self.rate.is_none() && !self.quick && Scenario::FIXED_RATE.contains(&scenario)
     }
 
+    /// Pairs of callgrind counts per scenario, whose median is the figure: one in a `--quick`
+    /// run, a first look that keeps to its three minutes.
+    pub fn cost_pairs(&self) -> usize {
+        if self.quick { 1 } else { cost::PAIRS }
+    }
+
+    /// Time callgrind takes per scenario, for the estimate and the progress bar.
+    pub(super) fn cost_per_scenario(&self) -> Duration {
+        COST_WARM_UP + COST_PER_PAIR * u32::try_from(self.cost_pairs()).unwrap_or(1)
+    }
+
     /// How long the run should take, said before it starts.
     pub fn estimate(&self) -> Duration {
         let window = (self.warmup + self.duration + PER_WINDOW).mul_f64(1.0 + REMEASURED);
@@ -196,7 +218,7 @@ impl Options {
         if self.cost && self.url.is_none() {
             let measured = self.scenarios.iter().filter(|s| s.cheap()).count();
             let callgrind = COST_PER_SERVER
-                + COST_PER_SCENARIO
+                + self.cost_per_scenario()
                     * u32::try_from(measured * self.cost_repeat.max(1)).unwrap_or(1);
             let lanes = self.cost_lanes().min(servers).max(1);
             total += callgrind * u32::try_from(servers).unwrap_or(1)
@@ -335,15 +357,15 @@ mod tests {
         assert_eq!(three.repeats(Scenario::Plaintext), 3);
         assert_eq!(three.repeats(Scenario::Login), HASHING_REPEAT);
         assert_eq!(three.recorded().hashing_repeat, Some(HASHING_REPEAT));
-        // 7 cheap × 3, login, signup and mixed × 2, storm × 2 with a quiet window each, and
+        // 9 cheap × 3, login, signup and mixed × 2, storm × 2 with a quiet window each, and
         // 3 fixed-rate windows for plaintext, json, static and status.
-        assert_eq!(three.windows(|_| true), 21 + 6 + 4 + 12);
+        assert_eq!(three.windows(|_| true), 27 + 6 + 4 + 12);
         assert_eq!(three.windows(|s| !s.cheap()), 10);
         let one = options(&["axum", "floor"], 1, true);
         assert_eq!(one.repeats(Scenario::Login), 1);
         assert_eq!(one.recorded().hashing_repeat, None);
-        // --quick: one window each, storm's quiet one too, no fixed rate; floor answers three.
-        assert_eq!(one.windows(|_| true), 12 + 3);
+        // --quick: one window each, storm's quiet one too, no fixed rate; floor answers five.
+        assert_eq!(one.windows(|_| true), 14 + 5);
     }
 
     #[test]

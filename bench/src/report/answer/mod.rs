@@ -48,6 +48,8 @@
 //! depend on besides the figures (which scenarios are cheap, the suite's deadline) is read
 //! from the report, as the run recorded it.
 
+mod connections;
+
 use crate::report::compare::{INSTRUCTION_NOISE, NOISE_FLOOR};
 use crate::report::histograms;
 use crate::report::ranking::{self, Verdict, verdict};
@@ -327,6 +329,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         &mebibytes,
         &memory_basis,
     ));
+    out.extend(connections::findings(&candidates));
     let facts: [Fact; 5] = [
         (
             "adapter lines",
