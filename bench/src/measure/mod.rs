@@ -9,6 +9,7 @@ pub mod client;
 pub mod conformance;
 pub mod cost;
 pub mod http1;
+pub mod idle;
 pub mod loadgen;
 pub mod noise;
 pub mod prepare;

@@ -116,6 +116,22 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     Some(own + family(pid).into_iter().skip(1).filter_map(rss).sum::<u64>())
 }
 
+/// The open file descriptors of a server now, summed over its processes (threads share
+/// their process's table).
+pub fn open_fds(pid: u32) -> Option<usize> {
+    let count = |pid: u32| -> Option<usize> {
+        Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+    };
+    let own = count(pid)?;
+    Some(
+        own + family(pid)
+            .into_iter()
+            .skip(1)
+            .filter_map(count)
+            .sum::<usize>(),
+    )
+}
+
 /// A `kB` field of `/proc/PID/status`.
 fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

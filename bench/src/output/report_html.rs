@@ -72,6 +72,10 @@ fn body(report: &Report, links: &CodeLinks) -> String {
     };
     out.push_str(&report_tables::figures(report).html(&link));
     out.push_str(&report_tables::servers(&report.backends).html(&link));
+    if let Some(table) = report_tables::connections(&report.backends) {
+        out.push_str("<h3>Idle connections</h3>\n");
+        out.push_str(&table.html(&link));
+    }
     for line in prose::failures(report) {
         let _ = writeln!(out, "<p>{}</p>", escape::html(&line));
     }

@@ -22,6 +22,9 @@ pub fn markdown(report: &Report) -> String {
         "\n{}\n",
         report_tables::servers(&report.backends).markdown()
     );
+    if let Some(table) = report_tables::connections(&report.backends) {
+        let _ = write!(out, "\n### Idle connections\n\n{}\n", table.markdown());
+    }
     for line in prose::failures(report) {
         let _ = writeln!(out, "{line}");
     }

@@ -406,6 +406,110 @@ pub fn servers(backends: &[BackendReport]) -> Table {
     table
 }
 
+/// The servers with idle connections: a row each, `None` when no server of the report had
+/// any (a run without `plaintext`, a report from before them).
+pub fn connections(backends: &[BackendReport]) -> Option<Table> {
+    let measured: Vec<&BackendReport> = backends
+        .iter()
+        .filter(|b| b.idle.is_some() || b.keep_alive.is_some())
+        .collect();
+    if measured.is_empty() {
+        return None;
+    }
+    let mut table = Table::new(
+        CONNECTION_COLUMNS
+            .iter()
+            .map(|c| c.column(&measured))
+            .collect(),
+    );
+    for b in measured {
+        table
+            .rows
+            .push(CONNECTION_COLUMNS.iter().map(|c| c.cell(b)).collect());
+    }
+    Some(table)
+}
+
+/// A column of the connections table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConnectionColumn {
+    Server,
+    Rss,
+    Descriptors,
+    PerConnection,
+    BusyBeside,
+    Dropped,
+    KeepAlive,
+}
+
+const CONNECTION_COLUMNS: [ConnectionColumn; 7] = [
+    ConnectionColumn::Server,
+    ConnectionColumn::Rss,
+    ConnectionColumn::Descriptors,
+    ConnectionColumn::PerConnection,
+    ConnectionColumn::BusyBeside,
+    ConnectionColumn::Dropped,
+    ConnectionColumn::KeepAlive,
+];
+
+impl ConnectionColumn {
+    /// The idle counts (`0 / 1,000 / 10,000`) are the first measured server's.
+    fn column(self, measured: &[&BackendReport]) -> Column {
+        let counts = measured
+            .iter()
+            .find_map(|b| {
+                let idle = b.idle.as_ref().filter(|i| !i.points.is_empty())?;
+                Some(
+                    idle.points
+                        .iter()
+                        .map(|p| crate::report::answer::grouped(p.idle as f64))
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                )
+            })
+            .unwrap_or_default();
+        match self {
+            Self::Server => Column::new("server", Align::Left),
+            Self::Rss => Column::new(format!("RSS MiB, idle {counts}"), Align::Right),
+            Self::Descriptors => Column::new(format!("open fds, idle {counts}"), Align::Right),
+            Self::PerConnection => Column::new("KiB per idle connection", Align::Right),
+            Self::BusyBeside => Column::new("plaintext p99 µs on 4 busy beside them", Align::Right),
+            Self::Dropped => Column::new("idle ones closed", Align::Right),
+            Self::KeepAlive => Column::new("a connection resting after one request", Align::Left),
+        }
+    }
+
+    fn cell(self, b: &BackendReport) -> Cell {
+        let idle = b.idle.as_ref();
+        let points = |show: &dyn Fn(&crate::report::connections::IdlePoint) -> String| {
+            idle.filter(|i| !i.points.is_empty()).map_or_else(
+                || "-".to_owned(),
+                |i| i.points.iter().map(show).collect::<Vec<_>>().join(" / "),
+            )
+        };
+        match self {
+            Self::Server => Cell::text(b.name.clone()),
+            Self::Rss => Cell::text(points(&|p| format!("{:.1}", p.rss_kib as f64 / 1024.0))),
+            Self::Descriptors => Cell::text(points(&|p| p.open_fds.to_string())),
+            Self::PerConnection => Cell::text(
+                idle.and_then(|i| i.kib_per_connection())
+                    .map_or("-".into(), |v| format!("{v:.1}")),
+            ),
+            Self::BusyBeside => Cell::text(idle.and_then(|i| i.busy).map_or("-".into(), |w| {
+                crate::report::answer::grouped(w.p99_us as f64)
+            })),
+            Self::Dropped => Cell::text(match idle {
+                Some(i) => match &i.error {
+                    Some(e) => format!("{} ({e})", i.dropped),
+                    None => i.dropped.to_string(),
+                },
+                None => "-".into(),
+            }),
+            Self::KeepAlive => Cell::text(b.keep_alive.map_or("-".into(), |k| k.describe())),
+        }
+    }
+}
+
 /// "172 passed, 47 skipped", with the failures counted and the first named.
 fn conformance_cell(c: &Conformance) -> Cell {
     let mut spans = vec![Span::Text(format!("{} passed", c.passed))];

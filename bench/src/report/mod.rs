@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod answer_change;
 pub mod compare;
+pub mod connections;
 pub mod histograms;
 pub mod noise;
 pub mod ranking;
@@ -138,6 +139,13 @@ pub struct BackendReport {
     #[serde(default)]
     pub deviations: Vec<String>,
     pub scenarios: Vec<ScenarioReport>,
+    /// Idle keep-alive connections: its memory and descriptors with them, and `plaintext`
+    /// beside them.
+    #[serde(default)]
+    pub idle: Option<connections::IdleConnections>,
+    /// When it closed connections that rested after one request.
+    #[serde(default)]
+    pub keep_alive: Option<connections::KeepAlive>,
 }
 
 /// The conformance suite's result against a running server (the checks that need the
@@ -536,6 +544,34 @@ pub(crate) mod tests {
                     "plaintext",
                     vec![run(100.0), run(120.0), run(90.0)],
                 )],
+                idle: Some(connections::IdleConnections {
+                    points: vec![
+                        connections::IdlePoint {
+                            idle: 0,
+                            rss_kib: 7_000,
+                            open_fds: 14,
+                        },
+                        connections::IdlePoint {
+                            idle: 10_000,
+                            rss_kib: 47_000,
+                            open_fds: 10_014,
+                        },
+                    ],
+                    busy: Some(connections::BusyWindow {
+                        connections: 4,
+                        requests_per_sec: 40_000.0,
+                        p99_us: 250,
+                        errors: 0,
+                    }),
+                    dropped: 0,
+                    error: None,
+                }),
+                keep_alive: Some(connections::KeepAlive {
+                    probes: 4,
+                    watched_secs: 12.0,
+                    closed: 4,
+                    closed_after_secs: Some(10.0),
+                }),
             }],
             notes: vec!["valgrind is not installed".into()],
             cheap_scenarios: scenario::Scenario::ALL

@@ -2,13 +2,14 @@
 //! timed alone and every server then up and verified (`startup`, `setup`), the conformance
 //! suite against all of them, every server started again so nothing timed cheap has hashed
 //! a password, then scenario by scenario the timed windows (`timing`) and, for the cheap
-//! scenarios, the fixed-rate windows (`fixed_rate`), then the cost per request
-//! (`cost_phase`). Servers stop with SIGTERM, their exit status checked. The report is
+//! scenarios, the fixed-rate windows (`fixed_rate`), then idle connections (`idle_phase`),
+//! then the cost per request (`cost_phase`). Servers stop with SIGTERM, their exit status checked. The report is
 //! rewritten after every scenario, so a crash keeps what was done. `bench soak` (`soak`)
 //! runs each backend alone, for a long time.
 
 pub mod cost_phase;
 pub mod fixed_rate;
+pub mod idle_phase;
 pub mod options;
 pub mod setup;
 pub mod soak;
@@ -19,8 +20,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::measure::cost;
-use crate::measure::procfs;
+use crate::measure::{cost, idle, procfs};
 use crate::output::files;
 use crate::report::scenario::Scenario;
 use crate::report::{Report, SCHEMA};
@@ -66,6 +66,10 @@ pub fn run(options: &Options) -> Result<Report, String> {
     if url_addr.is_none() && !options.servers.is_empty() {
         eprintln!("Building the servers (release; the first build takes several minutes)...");
         binaries::build_backends()?;
+    }
+    if options.idle() {
+        // Before any server starts, so that each inherits it.
+        idle::raise_descriptor_limit(options.idle_wanted());
     }
     let estimate = options.estimate();
     let who = options.url.as_deref().map_or_else(
@@ -165,6 +169,15 @@ pub fn run(options: &Options) -> Result<Report, String> {
             write(&servers, &mut report)?;
         }
         phases.push(("timing", started.elapsed()));
+    }
+    if options.idle() {
+        report.notes.extend(idle_phase::idle_connections(
+            options,
+            &mut servers,
+            &progress,
+        ));
+        write(&servers, &mut report)?;
+        phases.push(("idle connections", started.elapsed()));
     }
     if options.cost && perf_missing.is_none() {
         for server in servers.iter_mut() {

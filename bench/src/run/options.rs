@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::measure::backend_process::Program;
-use crate::measure::{cost, procfs};
+use crate::measure::{cost, idle, procfs};
 use crate::report::RunOptions;
 use crate::report::scenario::Scenario;
 use crate::run::now_rfc3339;
@@ -38,8 +38,14 @@ const PER_SERVER_OVERHEAD: Duration = Duration::from_secs(2);
 /// before them), for the estimate.
 const PER_START: Duration = Duration::from_millis(200);
 
-/// Time a window of a password-hashing scenario waits after it for the server to finish the
-/// hashes already asked for, for the estimate.
+/// In a `--quick` run, the connections of a password-hashing scenario: each window ends with
+/// one hash asked for on every connection, and at about 50 hashes a second a window of 64
+/// waited 1.3 s for them to drain, three times its own length; the hashing rate is argon2's,
+/// the same with 16.
+const QUICK_HASHING_CONNECTIONS: usize = 16;
+
+/// Time a window of a password-hashing scenario on 64 connections waits after it for the
+/// server to finish the hashes already asked for, for the estimate (in proportion on fewer).
 const DRAIN: Duration = Duration::from_millis(600);
 
 /// Time callgrind takes per server and scenario, and per server (start under valgrind), on one
@@ -64,6 +70,20 @@ const CONFORMANCE_PER_SERVER: Duration = Duration::from_secs(5);
 
 /// The check that waits out the header-read timeout, left out by `--quick`.
 const HEADER_READ_CHECK: Duration = Duration::from_secs(10);
+
+/// Idle connections a server gets, in turn (BENCH.md v3, section 2), in a `--quick` run the
+/// first alone.
+const IDLE_COUNTS: [usize; 2] = [1_000, 10_000];
+
+/// Time opening a thousand idle connections takes (connect, one request, its response), for
+/// the estimate.
+const IDLE_OPEN_PER_THOUSAND: Duration = Duration::from_millis(150);
+
+/// How long the keep-alive probes watch for a server's close: longer than hyper's 10 s
+/// header-read timeout, which also ends a connection that rests, so that every timeout the
+/// backends set shows; in `--quick`, long enough for actix's and ntex's 5 s.
+const KEEP_ALIVE_WATCH: Duration = Duration::from_secs(12);
+const KEEP_ALIVE_WATCH_QUICK: Duration = Duration::from_secs(6);
 
 /// The scenarios `floor` answers.
 /// (It answers `/plaintext` whatever way the connection sends it: its `hyper` over `floor`
@@ -188,6 +208,16 @@ impl Options {
         }
     }
 
+    /// The connections of `scenario`'s closed-loop windows: `--connections`, but in a
+    /// `--quick` run at most [`QUICK_HASHING_CONNECTIONS`] for the password-hashing ones.
+    pub(super) fn connections_for(&self, scenario: Scenario) -> usize {
+        if self.quick && !scenario.cheap() {
+            self.connections.min(QUICK_HASHING_CONNECTIONS)
+        } else {
+            self.connections
+        }
+    }
+
     /// Whether `scenario` gets fixed-rate windows (as many as its repeats): not under `--rate`
     /// (every window is one) and not in a `--quick` run, which keeps to its three minutes.
     pub(super) fn fixed_rate(&self, scenario: Scenario) -> bool {
@@ -205,16 +235,71 @@ impl Options {
         COST_WARM_UP + COST_PER_PAIR * u32::try_from(self.cost_pairs()).unwrap_or(1)
     }
 
+    /// Whether the run measures idle connections: they rest after a `plaintext` request, and
+    /// the busy connections beside them send it.
+    pub(super) fn idle(&self) -> bool {
+        self.timing && self.scenarios.contains(&Scenario::Plaintext)
+    }
+
+    /// The idle connections asked for at most.
+    pub(super) fn idle_wanted(&self) -> usize {
+        if self.quick {
+            IDLE_COUNTS[0]
+        } else {
+            IDLE_COUNTS[IDLE_COUNTS.len() - 1]
+        }
+    }
+
+    /// The idle connections each server gets in turn, within the descriptor limit bench has
+    /// (after `idle::raise_descriptor_limit`): at most that many, the last count cut to it.
+    pub(super) fn idle_counts(&self) -> Vec<usize> {
+        let allowed = idle::idle_within(idle::descriptor_limit()).min(self.idle_wanted());
+        let mut counts: Vec<usize> = IDLE_COUNTS
+            .iter()
+            .copied()
+            .filter(|&n| n < allowed)
+            .collect();
+        counts.push(allowed);
+        counts.dedup();
+        counts.retain(|&n| n > 0);
+        counts
+    }
+
+    pub(super) fn keep_alive_watch(&self) -> Duration {
+        if self.quick {
+            KEEP_ALIVE_WATCH_QUICK
+        } else {
+            KEEP_ALIVE_WATCH
+        }
+    }
+
+    /// Time one server's idle connections take, for the estimate and the progress bar.
+    pub(super) fn idle_per_server(&self) -> Duration {
+        let thousands = u32::try_from(self.idle_wanted() / 1_000).unwrap_or(1);
+        IDLE_OPEN_PER_THOUSAND * thousands * 2 + self.warmup + self.duration + PER_WINDOW
+    }
+
+    /// Time the idle phase takes: the servers one at a time, and at least the probes' watch.
+    fn idle_estimate(&self) -> Duration {
+        if !self.idle() || self.url.is_some() {
+            return Duration::ZERO;
+        }
+        let servers = u32::try_from(self.server_count()).unwrap_or(1);
+        (self.idle_per_server() * servers).max(self.keep_alive_watch())
+    }
+
     /// How long the run should take, said before it starts.
     pub fn estimate(&self) -> Duration {
         let window = (self.warmup + self.duration + PER_WINDOW).mul_f64(1.0 + REMEASURED);
         let servers = self.server_count();
         let hashing = self.windows(|s| !s.cheap());
         let mut total = window * u32::try_from(self.windows(|_| true)).unwrap_or(u32::MAX)
-            + DRAIN * u32::try_from(hashing).unwrap_or(u32::MAX)
+            + DRAIN.mul_f64(self.connections_for(Scenario::Login) as f64 / 64.0)
+                * u32::try_from(hashing).unwrap_or(u32::MAX)
             + (PER_SERVER_OVERHEAD + PER_START * u32::try_from(STARTS + 1).unwrap_or(u32::MAX))
                 * u32::try_from(servers).unwrap_or(1);
         total += self.conformance_estimate();
+        total += self.idle_estimate();
         if self.cost && self.url.is_none() {
             let measured = self.scenarios.iter().filter(|s| s.cheap()).count();
             let callgrind = COST_PER_SERVER

@@ -112,6 +112,8 @@ fn empty_report(name: &str, role: Role) -> BackendReport {
             .map(|b| b.deviations.iter().map(|d| format!("{d:?}")).collect())
             .unwrap_or_default(),
         scenarios: Vec::new(),
+        idle: None,
+        keep_alive: None,
     }
 }
 
@@ -133,6 +135,8 @@ fn external_report(name: &str) -> BackendReport {
         conformance: None,
         deviations: Vec::new(),
         scenarios: Vec::new(),
+        idle: None,
+        keep_alive: None,
     }
 }
 

@@ -68,7 +68,7 @@ pub(super) fn time_scenario(
             let connections = if scenario == Scenario::Storm {
                 STORM_LOGINS + STORM_PLAIN
             } else {
-                options.connections
+                options.connections_for(scenario)
             };
             let run = server_window(
                 options,

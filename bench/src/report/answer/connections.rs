@@ -13,10 +13,19 @@ use super::{Finding, Standing, Tie, answer, grouped, held, label, rounds};
 
 pub(super) const NEW_CONNECTION: &str = "a new connection per request";
 pub(super) const PIPELINED: &str = "16 requests pipelined";
+pub(super) const IDLE: &str = "memory per idle connection";
 
-/// The two lines, or "not measured" for a scenario this run did not time.
+/// Within this fraction of the best, memory per idle connection is a tie: it is read once,
+/// and the allocator rounds what it keeps to its own sizes.
+const IDLE_ALLOWANCE: f64 = 0.10;
+
+/// The three lines, or "not measured" for what this run did not measure.
 pub(super) fn findings(candidates: &[&BackendReport]) -> Vec<Finding> {
-    vec![new_connection(candidates), pipelined(candidates)]
+    vec![
+        new_connection(candidates),
+        pipelined(candidates),
+        idle(candidates),
+    ]
 }
 
 fn scenario(b: &BackendReport, which: Scenario) -> Option<&ScenarioReport> {
@@ -160,6 +169,154 @@ fn server_bound(candidates: &[&BackendReport]) -> String {
     format!(" {bound} of {of} of its windows were server-bound{against}{lower}.")
 }
 
+/// Resident memory per idle keep-alive connection, from none to the most; beside it the
+/// `plaintext` p99 on 4 busy connections while they rest (one window: told, not ranked), and
+/// when each server closed connections that rested.
+fn idle(candidates: &[&BackendReport]) -> Finding {
+    let figures: Vec<Standing> = candidates
+        .iter()
+        .filter_map(|b| {
+            let value = b.idle.as_ref()?.kib_per_connection()?;
+            Some(Standing {
+                server: label(b),
+                value,
+                low: value,
+                high: value,
+            })
+        })
+        .collect();
+    let most = candidates
+        .iter()
+        .filter_map(|b| Some(b.idle.as_ref()?.most()?.idle))
+        .max()
+        .unwrap_or(0);
+    let basis = format!(
+        "resident memory from none to {} idle keep-alive connections, each after one \
+         request, over their number; read once, within {:.0}% is a tie",
+        grouped(most as f64),
+        IDLE_ALLOWANCE * 100.0
+    );
+    let Some(mut finding) = answer(
+        IDLE,
+        &basis,
+        figures,
+        false,
+        Tie::Within(IDLE_ALLOWANCE),
+        &|v| format!("{v:.1} KiB"),
+        "",
+    ) else {
+        return not_measured(IDLE, " (it rests on plaintext connections: run plaintext)");
+    };
+    finding.answer.push_str(&beside_idle(candidates, most));
+    finding.answer.push_str(&keep_alive(candidates));
+    finding
+}
+
+/// " Beside them, plaintext's p99 on 4 busy connections: hyper 310 µs (1.1× its p99 with
+/// none), …" The p99 with none is `storm`'s quiet windows' (the same 4 connections).
+fn beside_idle(candidates: &[&BackendReport], most: usize) -> String {
+    let parts: Vec<String> = candidates
+        .iter()
+        .filter_map(|b| {
+            let busy = b.idle.as_ref()?.busy?;
+            let alone = b
+                .scenarios
+                .iter()
+                .find(|s| s.name == Scenario::Storm.name())
+                .and_then(|s| {
+                    let mut p99s: Vec<u64> = s.quiet.iter().map(|r| r.latency_us.p99).collect();
+                    p99s.sort_unstable();
+                    p99s.get(p99s.len().saturating_sub(1) / 2).copied()
+                })
+                .filter(|p| *p > 0);
+            Some(match alone {
+                Some(alone) => format!(
+                    "{} {} µs ({:.1}× its p99 with none)",
+                    label(b),
+                    grouped(busy.p99_us as f64),
+                    busy.p99_us as f64 / alone as f64
+                ),
+                None => format!("{} {} µs", label(b), grouped(busy.p99_us as f64)),
+            })
+        })
+        .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        " Beside {} of them, plaintext's p99 on 4 busy connections, one window each: {}.",
+        grouped(most as f64),
+        parts.join(", ")
+    )
+}
+
+/// " Connections resting after one request: actix and ntex close them after 5.0 s; rocket and
+/// trillium kept them for the 12 s watched."
+fn keep_alive(candidates: &[&BackendReport]) -> String {
+    let mut closing: Vec<(String, Vec<String>)> = Vec::new();
+    let mut keeping = Vec::new();
+    let mut watched = 0.0_f64;
+    for b in candidates {
+        let Some(k) = b.keep_alive else { continue };
+        watched = watched.max(k.watched_secs);
+        match k.closed_after_secs {
+            Some(after) => {
+                let key = format!("after {after:.1} s");
+                match closing.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, names)) => names.push(label(b)),
+                    None => closing.push((key, vec![label(b)])),
+                }
+            }
+            None => keeping.push(label(b)),
+        }
+    }
+    if closing.is_empty() && keeping.is_empty() {
+        return String::new();
+    }
+    let names = |v: &[String]| -> String {
+        let v: Vec<&str> = v.iter().map(String::as_str).collect();
+        super::join(&v)
+    };
+    let mut parts: Vec<String> = closing
+        .iter()
+        .map(|(after, servers)| {
+            let verb = if servers.len() == 1 {
+                "closes"
+            } else {
+                "close"
+            };
+            format!("{} {verb} them {after}", names(servers))
+        })
+        .collect();
+    if !keeping.is_empty() {
+        parts.push(format!(
+            "{} kept them for the {watched:.0} s watched",
+            names(&keeping)
+        ));
+    }
+    let dropped: Vec<String> = candidates
+        .iter()
+        .filter_map(|b| {
+            let idle = b.idle.as_ref()?;
+            (idle.dropped > 0).then(|| {
+                format!(
+                    "{} closed {} of its idle connections while they were measured",
+                    label(b),
+                    grouped(idle.dropped as f64)
+                )
+            })
+        })
+        .collect();
+    let mut out = format!(
+        " Connections resting after one request: {}.",
+        parts.join("; ")
+    );
+    if !dropped.is_empty() {
+        out.push_str(&format!(" {}.", dropped.join("; ")));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +412,7 @@ mod tests {
     fn a_run_without_the_scenarios_says_so() {
         let mut backends = servers(&[("axum", Role::Framework, 1.0)], &[[1.0, 1.0, 1.0]]);
         backends[0].scenarios.truncate(1);
+        backends[0].idle = None;
         let lines = findings(&[&backends[0]]);
         assert_eq!(
             lines[0].answer,
@@ -264,6 +422,103 @@ mod tests {
             lines[1].answer,
             "not measured in this run (plaintext-pipelined was not among the scenarios)."
         );
+        assert!(lines[2].answer.starts_with("not measured in this run"));
         assert!(lines.iter().all(|l| l.ranking.is_empty()));
+    }
+
+    fn idle(rss_at_most: u64, dropped: usize) -> crate::report::connections::IdleConnections {
+        use crate::report::connections::{BusyWindow, IdleConnections, IdlePoint};
+        let point = |idle: usize, rss_kib| IdlePoint {
+            idle,
+            rss_kib,
+            open_fds: idle + 10,
+        };
+        IdleConnections {
+            points: vec![
+                point(0, 8_000),
+                point(1_000, 9_000),
+                point(10_000, rss_at_most),
+            ],
+            busy: Some(BusyWindow {
+                connections: 4,
+                requests_per_sec: 30_000.0,
+                p99_us: 600,
+                errors: 0,
+            }),
+            dropped,
+            error: None,
+        }
+    }
+
+    fn keep_alive(closed_after_secs: Option<f64>) -> crate::report::connections::KeepAlive {
+        crate::report::connections::KeepAlive {
+            probes: 4,
+            watched_secs: 12.0,
+            closed: if closed_after_secs.is_some() { 4 } else { 0 },
+            closed_after_secs,
+        }
+    }
+
+    #[test]
+    fn idle_memory_ties_within_ten_percent_and_the_line_tells_the_timeouts() {
+        let mut backends = servers(
+            &[
+                ("hyper", Role::Baseline, 1.0),
+                ("actix", Role::Framework, 1.0),
+                ("rocket", Role::Framework, 1.0),
+            ],
+            &[[1.0; 3], [1.0; 3], [1.0; 3]],
+        );
+        // 2.0, 2.1 and 4.0 KiB a connection.
+        for (b, (rss, timeout)) in
+            backends
+                .iter_mut()
+                .zip([(28_000, Some(10.0)), (29_000, Some(5.02)), (48_000, None)])
+        {
+            b.idle = Some(idle(rss, 0));
+            b.keep_alive = Some(keep_alive(timeout));
+        }
+        let mut storm = ScenarioReport::from_runs("storm", vec![run(1.0)]);
+        storm.quiet = vec![run(1.0), run(1.0), run(1.0)];
+        backends[0].scenarios.push(storm);
+        let candidates: Vec<&BackendReport> = backends.iter().collect();
+        let line = &findings(&candidates)[2];
+        assert_eq!(line.criterion, IDLE);
+        assert_eq!(
+            line.ranking,
+            [vec!["hyper (no framework)", "actix"], vec!["rocket"]]
+        );
+        // The p99 alone is storm's quiet windows' (`run` has a p99 of 400 µs).
+        assert!(
+            line.answer
+                .contains("hyper (no framework) 600 µs (1.5× its p99 with none), actix 600 µs,"),
+            "{}",
+            line.answer
+        );
+        assert!(
+            line.answer.ends_with(
+                "Connections resting after one request: hyper (no framework) closes them after \
+                 10.0 s; actix closes them after 5.0 s; rocket kept them for the 12 s watched."
+            ),
+            "{}",
+            line.answer
+        );
+        backends[1].idle = Some(idle(29_000, 120));
+        let candidates: Vec<&BackendReport> = backends.iter().collect();
+        assert!(
+            findings(&candidates)[2]
+                .answer
+                .ends_with(" actix closed 120 of its idle connections while they were measured.")
+        );
+        for b in &mut backends {
+            b.idle = None;
+            b.keep_alive = None;
+        }
+        let candidates: Vec<&BackendReport> = backends.iter().collect();
+        assert!(
+            findings(&candidates)[2]
+                .answer
+                .starts_with("not measured in this run")
+        );
     }
 }
