@@ -3,7 +3,7 @@
 //! `/hello`, `/status/{code}`, nothing else). bench must start it on the port it chose, time
 //! the scenarios it answers, report the one it does not answer as failed verification without
 //! timing it, run the conformance suite against it, start it again, stop it with SIGTERM,
-//! and write it all into the same report.
+//! start it once more with few descriptors and flood it, and write it all into the same report.
 
 use std::path::Path;
 use std::process::Command;
@@ -101,6 +101,15 @@ fn a_python_server_is_measured_in_the_same_report() {
     assert!(failed.contains(&"home_page_is_html"), "{failed:?}");
     assert!(!failed.contains(&"plaintext_exact"), "{failed:?}");
     assert_eq!(conformance.not_run, ["slow_request_header_closed"]);
+
+    // Started once more with 256 descriptors and flooded: measured like a backend (what
+    // Python's socketserver does at the limit is its own; the measure must not fail).
+    let exhausted = py
+        .exhaustion
+        .as_ref()
+        .expect("out of descriptors, measured");
+    assert_eq!(exhausted.error, None, "{exhausted:?}");
+    assert_eq!(exhausted.existing, 4, "{exhausted:?}");
 
     let markdown = std::fs::read_to_string(out.path().join("report.md")).expect("report.md");
     assert!(

@@ -93,7 +93,7 @@ fn documents(stem: &str) -> Vec<(PathBuf, String, &'static [&'static str])> {
         (
             root().join("docs/frameworks.md"),
             format!("results/{stem}.md"),
-            &["versions", "numbers"],
+            &["versions", "exhaustion", "numbers"],
         ),
     ]
 }

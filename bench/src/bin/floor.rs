@@ -83,7 +83,15 @@ async fn serve(addr: SocketAddr) -> std::io::Result<()> {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         let (stream, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: back off, as backend-hyper's loop does
+                // (returning the error ended the process: bench/tests/out_of_descriptors.rs).
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
             _ = terminate.recv() => return Ok(()),
         };
         let _ = stream.set_nodelay(true);

@@ -8,6 +8,7 @@ pub mod callgrind;
 pub mod client;
 pub mod conformance;
 pub mod cost;
+pub mod exhaustion;
 pub mod http1;
 pub mod idle;
 pub mod loadgen;

@@ -20,6 +20,7 @@ pub fn block(name: &str, report: &Report, report_link: &str) -> Option<String> {
         "checks" => checks(),
         "versions" => versions(report, report_link),
         "numbers" => numbers(report, report_link),
+        "exhaustion" => exhaustion(report, report_link),
         _ => return None,
     })
 }
@@ -143,6 +144,20 @@ fn versions(report: &Report, report_link: &str) -> String {
         "Versions, as the newest committed run ([{report_link}]({report_link})) built them: {}.\n",
         list.join(", ")
     )
+}
+
+/// The out-of-descriptors table of the newest run, after the run it comes from.
+fn exhaustion(report: &Report, report_link: &str) -> String {
+    match crate::output::report_tables::exhaustion(&report.backends) {
+        Some(table) => format!(
+            "{}; the whole report: [{report_link}]({report_link}).\n\n{}",
+            run_phrase(report),
+            table.markdown()
+        ),
+        None => format!(
+            "The newest committed run ([{report_link}]({report_link})) did not measure it.\n"
+        ),
+    }
 }
 
 /// The facts of each framework from one run: a row per figure, a column per backend.

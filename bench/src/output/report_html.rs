@@ -76,6 +76,10 @@ fn body(report: &Report, links: &CodeLinks) -> String {
         out.push_str("<h3>Idle connections</h3>\n");
         out.push_str(&table.html(&link));
     }
+    if let Some(table) = report_tables::exhaustion(&report.backends) {
+        out.push_str("<h3>Out of descriptors</h3>\n");
+        out.push_str(&table.html(&link));
+    }
     for line in prose::failures(report) {
         let _ = writeln!(out, "<p>{}</p>", escape::html(&line));
     }

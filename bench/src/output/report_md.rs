@@ -25,6 +25,9 @@ pub fn markdown(report: &Report) -> String {
     if let Some(table) = report_tables::connections(&report.backends) {
         let _ = write!(out, "\n### Idle connections\n\n{}\n", table.markdown());
     }
+    if let Some(table) = report_tables::exhaustion(&report.backends) {
+        let _ = write!(out, "\n### Out of descriptors\n\n{}\n", table.markdown());
+    }
     for line in prose::failures(report) {
         let _ = writeln!(out, "{line}");
     }

@@ -5,6 +5,7 @@
 
 use crate::output::escape;
 use crate::output::table::{Align, Cell, CodeRef, Column, Span, Table};
+use crate::report::connections::Exhaustion;
 use crate::report::scenario::Scenario;
 use crate::report::stats::{RepeatStats, Stat};
 use crate::report::{BackendReport, Conformance, Report, Role, ScenarioReport};
@@ -508,6 +509,72 @@ impl ConnectionColumn {
             Self::KeepAlive => Cell::text(b.keep_alive.map_or("-".into(), |k| k.describe())),
         }
     }
+}
+
+/// The servers started with few descriptors and flooded beyond them: a row each, `None` when
+/// no server of the report was (a run without `plaintext`, a report from before it).
+pub fn exhaustion(backends: &[BackendReport]) -> Option<Table> {
+    let measured: Vec<(&BackendReport, &Exhaustion)> = backends
+        .iter()
+        .filter_map(|b| Some((b, b.exhaustion.as_ref()?)))
+        .collect();
+    let (_, first) = measured.first()?;
+    let mut table = Table::new(vec![
+        Column::new("server", Align::Left),
+        Column::new(format!("recovers (limit {})", first.limit), Align::Left),
+        Column::new("keeps serving", Align::Left),
+        Column::new("CPU at the limit", Align::Right),
+        Column::new(
+            format!(
+                "flood of {}: answered / refused / waiting",
+                crate::report::answer::grouped(first.flood as f64)
+            ),
+            Align::Right,
+        ),
+        Column::new("open fds at the limit", Align::Right),
+    ]);
+    for (b, e) in measured {
+        let mut row = vec![Cell::text(b.name.clone())];
+        if let Some(error) = &e.error {
+            row.push(Cell::text(error.clone()));
+            row.extend(std::iter::repeat_n(Cell::text("-"), 4));
+            table.rows.push(row);
+            continue;
+        }
+        let verdict = |ok: bool, what: String| {
+            if ok {
+                Cell::text(format!("yes, {what}"))
+            } else {
+                Cell::spans(vec![
+                    Span::Strong("NO".into()),
+                    Span::Text(format!(", {what}")),
+                ])
+            }
+        };
+        row.push(verdict(e.recovers(), e.recovery()));
+        row.push(verdict(
+            e.keeps_serving(),
+            format!("{} of {} answered", e.existing_served, e.existing),
+        ));
+        row.push(if e.spins() {
+            Cell::spans(vec![
+                Span::Text(format!("{:.2} cores ", e.cpu_at_limit)),
+                Span::Strong("(spins)".into()),
+            ])
+        } else {
+            Cell::text(format!("{:.2} cores", e.cpu_at_limit))
+        });
+        let waiting = e.flood.saturating_sub(e.flood_served + e.flood_refused);
+        row.push(Cell::text(format!(
+            "{} / {} / {waiting}",
+            e.flood_served, e.flood_refused
+        )));
+        row.push(Cell::text(
+            e.open_fds_at_limit.map_or("-".into(), |n| n.to_string()),
+        ));
+        table.rows.push(row);
+    }
+    Some(table)
 }
 
 /// "172 passed, 47 skipped", with the failures counted and the first named.

@@ -1,7 +1,9 @@
 //! What connections that rest cost a server (BENCH.md v3, section 2): its memory and open
 //! descriptors at 0, 1,000 and 10,000 idle keep-alive connections (each has made one request,
 //! then rests), `plaintext` on 4 busy connections beside the most of them, and when the
-//! server closes a connection that rests (its keep-alive timeout, as observed).
+//! server closes a connection that rests (its keep-alive timeout, as observed); and the
+//! server started with few descriptors and flooded beyond them (`Exhaustion`): whether it
+//! keeps serving, spins, and recovers.
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +50,101 @@ pub struct KeepAlive {
     pub closed: usize,
     /// The median time from the response to the server's close, of those it closed.
     pub closed_after_secs: Option<f64>,
+}
+
+/// The server started with a low limit on open descriptors, a few keep-alive connections
+/// open, then a flood of new connections beyond the limit, held open, then closed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Exhaustion {
+    /// The limit it was started with (`ulimit -n`, soft and hard).
+    pub limit: u64,
+    /// Keep-alive connections opened and answered before the flood.
+    pub existing: usize,
+    /// Of those, answered again while the flood was held.
+    pub existing_served: usize,
+    /// New connections in the flood, each sending one request.
+    pub flood: usize,
+    /// Of those, answered `200` while the flood was held.
+    pub flood_served: usize,
+    /// Of those, answered with another status or closed unanswered (a server that refuses
+    /// what it cannot take: trillium's `503`).
+    pub flood_refused: usize,
+    /// Its open descriptors while the flood was held.
+    pub open_fds_at_limit: Option<usize>,
+    /// Its CPU, in cores, while the flood was held and nothing was answered.
+    pub cpu_at_limit: f64,
+    /// How long that CPU was read over.
+    pub at_limit_secs: f64,
+    /// From the flood's close to the first new connection answered `200`; `None` when none
+    /// was within `watched_secs`.
+    pub recovered_after_ms: Option<f64>,
+    pub watched_secs: f64,
+    /// Whether it exited with status 0 on SIGTERM afterwards.
+    pub clean_exit: Option<bool>,
+    /// What stopped the measure, if something did.
+    pub error: Option<String>,
+}
+
+/// CPU at the limit, in cores, from which a server is said to spin: one that waits costs
+/// nothing, one that retries `accept` at once keeps a core busy.
+pub const SPINNING: f64 = 0.5;
+
+/// A server that serves new connections within this long of the flood's end recovers (the
+/// issue's "within a second").
+pub const RECOVERS_WITHIN_MS: f64 = 1_000.0;
+
+impl Exhaustion {
+    /// Every existing connection answered while the flood was held.
+    pub fn keeps_serving(&self) -> bool {
+        self.error.is_none() && self.existing > 0 && self.existing_served == self.existing
+    }
+
+    pub fn spins(&self) -> bool {
+        self.cpu_at_limit >= SPINNING
+    }
+
+    pub fn recovers(&self) -> bool {
+        self.recovered_after_ms
+            .is_some_and(|ms| ms <= RECOVERS_WITHIN_MS)
+    }
+
+    /// What it got wrong, each in a few words (none: it keeps serving, does not spin, and
+    /// recovers within a second).
+    pub fn faults(&self) -> Vec<String> {
+        let mut faults = Vec::new();
+        if let Some(e) = &self.error {
+            faults.push(e.clone());
+            return faults;
+        }
+        if !self.keeps_serving() {
+            faults.push(format!(
+                "answered {} of its {} open connections",
+                self.existing_served, self.existing
+            ));
+        }
+        if self.spins() {
+            faults.push(format!("spins ({:.2} cores)", self.cpu_at_limit));
+        }
+        match self.recovered_after_ms {
+            Some(ms) if ms > RECOVERS_WITHIN_MS => {
+                faults.push(format!("recovered only after {:.1} s", ms / 1_000.0))
+            }
+            Some(_) => {}
+            None => faults.push(format!(
+                "served no new connection within {:.0} s",
+                self.watched_secs
+            )),
+        }
+        faults
+    }
+
+    /// "after 0.2 s", "not within 5 s", as the table says it.
+    pub fn recovery(&self) -> String {
+        match self.recovered_after_ms {
+            Some(ms) => format!("after {:.2} s", ms / 1_000.0),
+            None => format!("not within {:.0} s", self.watched_secs),
+        }
+    }
 }
 
 impl IdleConnections {
@@ -106,6 +203,50 @@ mod tests {
         };
         assert_eq!(none.kib_per_connection(), None);
         assert!(none.most().is_none());
+    }
+
+    fn exhausted(existing_served: usize, cpu: f64, recovered: Option<f64>) -> Exhaustion {
+        Exhaustion {
+            limit: 256,
+            existing: 4,
+            existing_served,
+            flood: 512,
+            flood_served: 230,
+            cpu_at_limit: cpu,
+            at_limit_secs: 1.0,
+            recovered_after_ms: recovered,
+            watched_secs: 5.0,
+            ..Exhaustion::default()
+        }
+    }
+
+    #[test]
+    fn out_of_descriptors_a_server_keeps_serving_spins_or_recovers_each_on_its_own() {
+        let good = exhausted(4, 0.01, Some(120.0));
+        assert!(good.keeps_serving() && !good.spins() && good.recovers());
+        assert!(good.faults().is_empty());
+        assert_eq!(good.recovery(), "after 0.12 s");
+        let spinning = exhausted(4, 0.98, Some(120.0));
+        assert!(spinning.spins() && spinning.recovers());
+        assert_eq!(spinning.faults(), ["spins (0.98 cores)"]);
+        let stuck = exhausted(1, 0.0, None);
+        assert!(!stuck.keeps_serving() && !stuck.recovers());
+        assert_eq!(
+            stuck.faults(),
+            [
+                "answered 1 of its 4 open connections",
+                "served no new connection within 5 s"
+            ]
+        );
+        assert_eq!(stuck.recovery(), "not within 5 s");
+        let slow = exhausted(4, 0.0, Some(1_500.0));
+        assert_eq!(slow.faults(), ["recovered only after 1.5 s"]);
+        let failed = Exhaustion {
+            error: Some("it did not start".into()),
+            ..good
+        };
+        assert!(!failed.keeps_serving());
+        assert_eq!(failed.faults(), ["it did not start"]);
     }
 
     #[test]

@@ -146,6 +146,9 @@ pub struct BackendReport {
     /// When it closed connections that rested after one request.
     #[serde(default)]
     pub keep_alive: Option<connections::KeepAlive>,
+    /// Started with few descriptors and flooded beyond them.
+    #[serde(default)]
+    pub exhaustion: Option<connections::Exhaustion>,
 }
 
 /// The conformance suite's result against a running server (the checks that need the
@@ -571,6 +574,21 @@ pub(crate) mod tests {
                     watched_secs: 12.0,
                     closed: 4,
                     closed_after_secs: Some(10.0),
+                }),
+                exhaustion: Some(connections::Exhaustion {
+                    limit: 256,
+                    existing: 4,
+                    existing_served: 4,
+                    flood: 512,
+                    flood_served: 236,
+                    flood_refused: 0,
+                    open_fds_at_limit: Some(256),
+                    cpu_at_limit: 0.01,
+                    at_limit_secs: 1.0,
+                    recovered_after_ms: Some(240.0),
+                    watched_secs: 5.0,
+                    clean_exit: Some(true),
+                    error: None,
                 }),
             }],
             notes: vec!["valgrind is not installed".into()],

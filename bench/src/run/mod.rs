@@ -2,14 +2,15 @@
 //! timed alone and every server then up and verified (`startup`, `setup`), the conformance
 //! suite against all of them, every server started again so nothing timed cheap has hashed
 //! a password, then scenario by scenario the timed windows (`timing`) and, for the cheap
-//! scenarios, the fixed-rate windows (`fixed_rate`), then idle connections (`idle_phase`),
-//! then the cost per request (`cost_phase`). Servers stop with SIGTERM, their exit status checked. The report is
+//! scenarios, the fixed-rate windows (`fixed_rate`), then idle connections and running out
+//! of descriptors (`connections_phase`), then the cost per request (`cost_phase`). Servers
+//! stop with SIGTERM, their exit status checked. The report is
 //! rewritten after every scenario, so a crash keeps what was done. `bench soak` (`soak`)
 //! runs each backend alone, for a long time.
 
+pub mod connections_phase;
 pub mod cost_phase;
 pub mod fixed_rate;
-pub mod idle_phase;
 pub mod options;
 pub mod setup;
 pub mod soak;
@@ -171,13 +172,18 @@ pub fn run(options: &Options) -> Result<Report, String> {
         phases.push(("timing", started.elapsed()));
     }
     if options.idle() {
-        report.notes.extend(idle_phase::idle_connections(
+        report.notes.extend(connections_phase::idle_connections(
             options,
             &mut servers,
             &progress,
         ));
         write(&servers, &mut report)?;
         phases.push(("idle connections", started.elapsed()));
+    }
+    if options.exhaustion() {
+        connections_phase::out_of_descriptors(options, &mut servers, &progress);
+        write(&servers, &mut report)?;
+        phases.push(("out of descriptors", started.elapsed()));
     }
     if options.cost && perf_missing.is_none() {
         for server in servers.iter_mut() {

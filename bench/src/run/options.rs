@@ -85,6 +85,13 @@ const IDLE_OPEN_PER_THOUSAND: Duration = Duration::from_millis(150);
 const KEEP_ALIVE_WATCH: Duration = Duration::from_secs(12);
 const KEEP_ALIVE_WATCH_QUICK: Duration = Duration::from_secs(6);
 
+/// How long a server's CPU is read while it is held at its descriptor limit (in `--quick`,
+/// half), and the rest of what running out of descriptors takes per server: its start, the
+/// flood, the existing connections asked again, its recovery and its stop.
+const AT_LIMIT: Duration = Duration::from_secs(1);
+const AT_LIMIT_QUICK: Duration = Duration::from_millis(500);
+const EXHAUSTION_OVERHEAD: Duration = Duration::from_millis(1_500);
+
 /// The scenarios `floor` answers.
 /// (It answers `/plaintext` whatever way the connection sends it: its `hyper` over `floor`
 /// is then what the site's rules cost on a connection per request, and pipelined.)
@@ -273,6 +280,21 @@ impl Options {
         }
     }
 
+    /// Whether the run starts each server again with few descriptors and floods it: it asks
+    /// `plaintext`, and bench starts the servers (not `--url`).
+    pub(super) fn exhaustion(&self) -> bool {
+        self.idle() && self.url.is_none()
+    }
+
+    pub(super) fn at_limit(&self) -> Duration {
+        if self.quick { AT_LIMIT_QUICK } else { AT_LIMIT }
+    }
+
+    /// Time one server's run out of descriptors takes, for the estimate and the progress bar.
+    pub(super) fn exhaustion_per_server(&self) -> Duration {
+        EXHAUSTION_OVERHEAD + self.at_limit()
+    }
+
     /// Time one server's idle connections take, for the estimate and the progress bar.
     pub(super) fn idle_per_server(&self) -> Duration {
         let thousands = u32::try_from(self.idle_wanted() / 1_000).unwrap_or(1);
@@ -300,6 +322,9 @@ impl Options {
                 * u32::try_from(servers).unwrap_or(1);
         total += self.conformance_estimate();
         total += self.idle_estimate();
+        if self.exhaustion() {
+            total += self.exhaustion_per_server() * u32::try_from(servers).unwrap_or(1);
+        }
         if self.cost && self.url.is_none() {
             let measured = self.scenarios.iter().filter(|s| s.cheap()).count();
             let callgrind = COST_PER_SERVER

@@ -114,6 +114,7 @@ fn empty_report(name: &str, role: Role) -> BackendReport {
         scenarios: Vec::new(),
         idle: None,
         keep_alive: None,
+        exhaustion: None,
     }
 }
 
@@ -137,6 +138,7 @@ fn external_report(name: &str) -> BackendReport {
         scenarios: Vec::new(),
         idle: None,
         keep_alive: None,
+        exhaustion: None,
     }
 }
 
@@ -277,10 +279,7 @@ pub(super) fn restart(options: &Options, servers: &mut [Server]) {
         if !old.stop() {
             server.report.clean_exit = Some(false);
         }
-        let ready = match program {
-            Program::Backend(_) => READY,
-            Program::Command(_) => COMMAND_READY,
-        };
+        let ready = ready_for(&program);
         let name = server.report.name.clone();
         let database = Some(old.database());
         match BackendProcess::launch(&name, &program, &[], &options.server_cpus, ready, database) {
@@ -293,6 +292,14 @@ pub(super) fn restart(options: &Options, servers: &mut [Server]) {
             }
         }
         server.earlier.push(old);
+    }
+}
+
+/// How long `program` may take to answer once started.
+pub(super) fn ready_for(program: &Program) -> Duration {
+    match program {
+        Program::Backend(_) => READY,
+        Program::Command(_) => COMMAND_READY,
     }
 }
 

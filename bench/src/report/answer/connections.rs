@@ -3,9 +3,12 @@
 //! (`plaintext-close`, what scripts and health checks do: the framework's accept path and
 //! connection set-up are in every request), and 16 requests written at once
 //! (`plaintext-pipelined`, TechEmpower's plaintext: the client's work per request falls to a
-//! sixteenth, so more of the windows should be server-bound, and the line says how many were).
+//! sixteenth, so more of the windows should be server-bound, and the line says how many were);
+//! then what connections that rest cost, and what a server does when it runs out of
+//! descriptors.
 
 use crate::report::compare::{INSTRUCTION_NOISE, NOISE_FLOOR};
+use crate::report::connections::{Exhaustion, SPINNING};
 use crate::report::scenario::Scenario;
 use crate::report::{BackendReport, ScenarioReport};
 
@@ -14,17 +17,19 @@ use super::{Finding, Standing, Tie, answer, grouped, held, label, rounds};
 pub(super) const NEW_CONNECTION: &str = "a new connection per request";
 pub(super) const PIPELINED: &str = "16 requests pipelined";
 pub(super) const IDLE: &str = "memory per idle connection";
+pub(super) const EXHAUSTION: &str = "running out of descriptors";
 
 /// Within this fraction of the best, memory per idle connection is a tie: it is read once,
 /// and the allocator rounds what it keeps to its own sizes.
 const IDLE_ALLOWANCE: f64 = 0.10;
 
-/// The three lines, or "not measured" for what this run did not measure.
+/// The four lines, or "not measured" for what this run did not measure.
 pub(super) fn findings(candidates: &[&BackendReport]) -> Vec<Finding> {
     vec![
         new_connection(candidates),
         pipelined(candidates),
         idle(candidates),
+        exhaustion(candidates),
     ]
 }
 
@@ -317,6 +322,88 @@ fn keep_alive(candidates: &[&BackendReport]) -> String {
     out
 }
 
+/// Servers that got nothing wrong first, then by how many things they got wrong: keeping
+/// their open connections answered, not spinning, serving again within a second are each
+/// yes or no, read once, and no server is better at one than another that also does it.
+fn exhaustion(candidates: &[&BackendReport]) -> Finding {
+    let measured: Vec<(&BackendReport, &Exhaustion)> = candidates
+        .iter()
+        .filter_map(|b| Some((*b, b.exhaustion.as_ref()?)))
+        .collect();
+    let Some((_, first)) = measured.first() else {
+        return not_measured(
+            EXHAUSTION,
+            " (each server is started again with few descriptors and flooded with plaintext \
+             requests: run plaintext, with servers bench starts)",
+        );
+    };
+    let mut ranking: Vec<Vec<String>> = Vec::new();
+    let mut sentences = Vec::new();
+    let good: Vec<(&BackendReport, &Exhaustion)> = measured
+        .iter()
+        .copied()
+        .filter(|(_, e)| e.faults().is_empty())
+        .collect();
+    if !good.is_empty() {
+        let names: Vec<String> = good.iter().map(|(b, _)| label(b)).collect();
+        let after: Vec<f64> = good
+            .iter()
+            .filter_map(|(_, e)| e.recovered_after_ms)
+            .collect();
+        let (low, high) = after
+            .iter()
+            .fold((f64::MAX, 0.0_f64), |(l, h), v| (l.min(*v), h.max(*v)));
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        sentences.push(format!(
+            "{} {} answering {} open connections, {} without spinning and {} new \
+             connections again {}",
+            super::join(&refs),
+            if names.len() == 1 { "keeps" } else { "keep" },
+            if names.len() == 1 { "its" } else { "their" },
+            if names.len() == 1 { "waits" } else { "wait" },
+            if names.len() == 1 { "serves" } else { "serve" },
+            if (high - low) < 5.0 {
+                format!("{:.2} s after the flood", high / 1_000.0)
+            } else {
+                format!(
+                    "{:.2} s to {:.2} s after the flood",
+                    low / 1_000.0,
+                    high / 1_000.0
+                )
+            },
+        ));
+        ranking.push(names);
+    }
+    let mut faulty: Vec<(&BackendReport, Vec<String>)> = measured
+        .iter()
+        .filter_map(|(b, e)| {
+            let faults = e.faults();
+            (!faults.is_empty()).then_some((*b, faults))
+        })
+        .collect();
+    faulty.sort_by_key(|(_, faults)| faults.len());
+    for group in faulty.chunk_by(|a, b| a.1.len() == b.1.len()) {
+        ranking.push(group.iter().map(|(b, _)| label(b)).collect());
+        for (b, faults) in group {
+            sentences.push(format!("{}: {}", label(b), faults.join(", ")));
+        }
+    }
+    Finding {
+        criterion: EXHAUSTION,
+        answer: format!(
+            "{} (started again with {} descriptors, {} keep-alive connections open, then {} \
+             new connections beyond the limit held open and closed; spinning is {:.1} cores or \
+             more while nothing is answered; yes or no, measured once).",
+            sentences.join("; "),
+            first.limit,
+            first.existing,
+            grouped(first.flood as f64),
+            SPINNING,
+        ),
+        ranking,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,6 +500,7 @@ mod tests {
         let mut backends = servers(&[("axum", Role::Framework, 1.0)], &[[1.0, 1.0, 1.0]]);
         backends[0].scenarios.truncate(1);
         backends[0].idle = None;
+        backends[0].exhaustion = None;
         let lines = findings(&[&backends[0]]);
         assert_eq!(
             lines[0].answer,
@@ -423,6 +511,7 @@ mod tests {
             "not measured in this run (plaintext-pipelined was not among the scenarios)."
         );
         assert!(lines[2].answer.starts_with("not measured in this run"));
+        assert!(lines[3].answer.starts_with("not measured in this run"));
         assert!(lines.iter().all(|l| l.ranking.is_empty()));
     }
 
@@ -519,6 +608,52 @@ mod tests {
             findings(&candidates)[2]
                 .answer
                 .starts_with("not measured in this run")
+        );
+    }
+
+    #[test]
+    fn out_of_descriptors_names_what_each_server_got_wrong_and_ranks_by_how_much() {
+        let mut backends = servers(
+            &[
+                ("hyper", Role::Baseline, 1.0),
+                ("actix", Role::Framework, 1.0),
+                ("rocket", Role::Framework, 1.0),
+                ("trillium", Role::Framework, 1.0),
+            ],
+            &[[1.0; 3], [1.0; 3], [1.0; 3], [1.0; 3]],
+        );
+        let base = backends[0].exhaustion.clone().expect("the sample has one");
+        let with = |cpu: f64, served: usize, after: Option<f64>| Exhaustion {
+            cpu_at_limit: cpu,
+            existing_served: served,
+            recovered_after_ms: after,
+            ..base.clone()
+        };
+        backends[0].exhaustion = Some(with(0.0, 4, Some(20.0)));
+        backends[1].exhaustion = Some(with(0.01, 4, Some(510.0)));
+        backends[2].exhaustion = Some(with(0.97, 4, Some(30.0)));
+        backends[3].exhaustion = Some(with(0.9, 2, None));
+        let candidates: Vec<&BackendReport> = backends.iter().collect();
+        let line = &findings(&candidates)[3];
+        assert_eq!(line.criterion, EXHAUSTION);
+        assert_eq!(
+            line.ranking,
+            [
+                vec!["hyper (no framework)", "actix"],
+                vec!["rocket"],
+                vec!["trillium"]
+            ]
+        );
+        assert!(
+            line.answer.starts_with(
+                "hyper (no framework) and actix keep answering their open connections, wait \
+                 without spinning and serve new connections again 0.02 s to 0.51 s after the \
+                 flood; rocket: spins (0.97 cores); trillium: answered 2 of its 4 open \
+                 connections, spins (0.90 cores), served no new connection within 5 s (started \
+                 again with 256 descriptors,"
+            ),
+            "{}",
+            line.answer
         );
     }
 }

@@ -1,19 +1,21 @@
-//! The idle-connection phase of `bench run` (BENCH.md v3, section 2), after the timed
-//! scenarios: a few probe connections to every server at once, watched for the server's
-//! close while, one server at a time and the others resting, each gets its thousands of idle
-//! connections (`measure::idle`), then `plaintext` on 4 busy connections beside them.
+//! The connection phases of `bench run` (BENCH.md v3, section 2), after the timed
+//! scenarios. Idle connections: a few probe connections to every server at once, watched
+//! for the server's close while, one server at a time and the others resting, each gets its
+//! thousands of idle connections (`measure::idle`), then `plaintext` on 4 busy connections
+//! beside them. Then out of descriptors: each server started once more, alone, with 256
+//! descriptors, and flooded beyond them (`measure::exhaustion`).
 
 use std::sync::Arc;
 
 use indicatif::ProgressBar;
 
-use crate::measure::idle;
 use crate::measure::loadgen::LoadSpec;
 use crate::measure::prepare::STORM_PLAIN;
 use crate::measure::workload::{Prepared, Workload};
+use crate::measure::{exhaustion, idle};
 use crate::report::scenario::Scenario;
 use crate::run::options::Options;
-use crate::run::setup::Server;
+use crate::run::setup::{Server, ready_for};
 
 /// Probe connections watched per server for its close.
 const PROBES: usize = 4;
@@ -25,16 +27,6 @@ pub(super) fn idle_connections(
     servers: &mut [Server],
     progress: &ProgressBar,
 ) -> Option<String> {
-    let plaintext = |server: &Server| -> Option<(Arc<Workload>, Prepared)> {
-        let workload = server
-            .workloads
-            .get(&Scenario::Plaintext)?
-            .as_ref()
-            .ok()?
-            .clone();
-        let request = workload.next(0, &mut 0).prepared().clone();
-        Some((workload, request))
-    };
     let watched: Vec<usize> = (0..servers.len())
         .filter(|&i| servers[i].report.failure.is_none() && plaintext(&servers[i]).is_some())
         .collect();
@@ -91,4 +83,46 @@ pub(super) fn idle_connections(
             counts.last().copied().unwrap_or(0)
         )
     })
+}
+
+/// `plaintext`'s workload on `server`, and its first request, when it verified.
+fn plaintext(server: &Server) -> Option<(Arc<Workload>, Prepared)> {
+    let workload = server
+        .workloads
+        .get(&Scenario::Plaintext)?
+        .as_ref()
+        .ok()?
+        .clone();
+    let request = workload.next(0, &mut 0).prepared().clone();
+    Some((workload, request))
+}
+
+/// Each server that answers `plaintext`, started again with 256 descriptors, alone (the
+/// others rest), flooded beyond them and watched.
+pub(super) fn out_of_descriptors(
+    options: &Options,
+    servers: &mut [Server],
+    progress: &ProgressBar,
+) {
+    for server in servers.iter_mut() {
+        let Some(program) = server.program.clone() else {
+            continue;
+        };
+        if server.report.failure.is_some() || plaintext(server).is_none() {
+            continue;
+        }
+        progress.set_message(format!(
+            "{}: started with {} descriptors, flooded beyond them",
+            server.report.name,
+            exhaustion::LIMIT
+        ));
+        server.report.exhaustion = Some(exhaustion::measure(
+            &server.report.name,
+            &program,
+            &options.server_cpus,
+            ready_for(&program),
+            options.at_limit(),
+        ));
+        progress.inc(u64::try_from(options.exhaustion_per_server().as_millis()).unwrap_or(0));
+    }
 }

@@ -1,0 +1,233 @@
+//! Running out of descriptors (BENCH.md v3, section 2): a server started afresh with a low
+//! limit on open files (`ulimit -n 256` in a `sh` that then `exec`s it, so the process bench
+//! pins, samples and signals is the server itself), a few keep-alive connections opened,
+//! then a flood of new connections beyond the limit, held open. While they are held: its CPU
+//! (a server whose accept loop retries `EMFILE` at once keeps a core busy with nothing to
+//! do) and whether the connections it had keep being answered. Then the flood closes, and a
+//! new connection is tried every 100 ms until one is answered: how long the server took to
+//! serve again. Nothing here needs a limit raised or changed outside the server's process.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use crate::measure::backend_process::{BackendProcess, Program};
+use crate::measure::{http1, idle, procfs};
+use crate::report::connections::Exhaustion;
+
+/// The limit the server starts with: low enough that a flood reaches it in a fraction of a
+/// second, high enough for every framework's own start-up (runtime, database, listener).
+pub const LIMIT: u64 = 256;
+/// Keep-alive connections open before the flood, asked again while it is held.
+const EXISTING: usize = 4;
+/// New connections in the flood: twice the limit.
+const FLOOD: usize = 512;
+/// How long the flood's connections have to connect and be answered before the server is
+/// taken to be at its limit.
+const SETTLE: Duration = Duration::from_millis(500);
+/// How long an existing connection has to answer while the flood is held.
+const EXISTING_WITHIN: Duration = Duration::from_secs(1);
+/// After the flood, a new connection is tried this often, each left waiting for its answer.
+const EVERY: Duration = Duration::from_millis(100);
+/// How long after the flood new connections are tried.
+pub const RECOVERY_WATCH: Duration = Duration::from_secs(5);
+
+/// The server `program` started with `LIMIT` descriptors, pinned to `cpus`, flooded and
+/// watched; `at_limit` is how long its CPU is read while the flood is held.
+pub fn measure(
+    name: &str,
+    program: &Program,
+    cpus: &[usize],
+    ready: Duration,
+    at_limit: Duration,
+) -> Exhaustion {
+    let mut out = Exhaustion {
+        limit: LIMIT,
+        existing: EXISTING,
+        flood: FLOOD,
+        at_limit_secs: at_limit.as_secs_f64(),
+        watched_secs: RECOVERY_WATCH.as_secs_f64(),
+        ..Exhaustion::default()
+    };
+    // bench holds the flood, the existing connections and the probes at once.
+    idle::raise_descriptor_limit(FLOOD * 2);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            out.error = Some(format!("tokio: {e}"));
+            return out;
+        }
+    };
+    let wrapper = [
+        "sh".to_owned(),
+        "-c".to_owned(),
+        format!("ulimit -n {LIMIT} && exec \"$@\""),
+        "sh".to_owned(),
+    ];
+    let mut process = match BackendProcess::launch(name, program, &wrapper, cpus, ready, None) {
+        Ok(process) => process,
+        Err(e) => {
+            out.error = Some(format!("not started with {LIMIT} descriptors: {e}"));
+            return out;
+        }
+    };
+    let (pid, addr) = (process.pid, process.addr);
+    let request = format!("GET /plaintext HTTP/1.1\r\nHost: {addr}\r\n\r\n").into_bytes();
+    runtime.block_on(async {
+        let mut existing = Vec::with_capacity(EXISTING);
+        for _ in 0..EXISTING {
+            match answered(addr, &request).await {
+                Ok(io) => existing.push(io),
+                Err(e) => {
+                    out.error = Some(format!("before the flood: {e}"));
+                    return;
+                }
+            }
+        }
+        let flood: Vec<(Option<TcpStream>, Outcome)> = futures_util::future::join_all(
+            (0..FLOOD).map(|_| flood_one(addr, &request, Instant::now() + SETTLE)),
+        )
+        .await;
+        out.flood_served = flood.iter().filter(|(_, o)| *o == Outcome::Served).count();
+        out.flood_refused = flood.iter().filter(|(_, o)| *o == Outcome::Refused).count();
+        // At the limit with nothing to answer: what it does then is its accept loop's.
+        tokio::time::sleep(EVERY).await;
+        out.open_fds_at_limit = procfs::open_fds(pid);
+        let before = procfs::cpu_time(pid);
+        tokio::time::sleep(at_limit).await;
+        out.cpu_at_limit = match (before, procfs::cpu_time(pid)) {
+            (Some(before), Some(after)) => {
+                after.saturating_sub(before).as_secs_f64() / at_limit.as_secs_f64()
+            }
+            _ => 0.0,
+        };
+        for io in &mut existing {
+            let mut buf = Vec::new();
+            let asked = async {
+                io.write_all(&request).await.ok()?;
+                http1::read_response(io, &mut buf, false, false).await.ok()
+            };
+            if let Ok(Some(response)) = tokio::time::timeout(EXISTING_WITHIN, asked).await
+                && response.status == 200
+            {
+                out.existing_served += 1;
+            }
+        }
+        drop(flood);
+        out.recovered_after_ms = recovery(addr, &request).await;
+        drop(existing);
+    });
+    out.clean_exit = Some(process.stop());
+    out
+}
+
+/// What became of a connection of the flood while it was held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Answered `200`.
+    Served,
+    /// Answered with another status, or closed (or reset) unanswered.
+    Refused,
+    /// Not connected, or not answered, by the deadline: in the listen backlog, or beyond it.
+    Waiting,
+}
+
+/// One connection of the flood: connected, its request sent, its answer awaited until
+/// `deadline`; kept open (when it connected) whatever became of it.
+async fn flood_one(
+    addr: SocketAddr,
+    request: &[u8],
+    deadline: Instant,
+) -> (Option<TcpStream>, Outcome) {
+    let mut io = match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
+        Ok(Ok(io)) => io,
+        Ok(Err(_)) => return (None, Outcome::Refused),
+        Err(_) => return (None, Outcome::Waiting),
+    };
+    if io.write_all(request).await.is_err() {
+        return (Some(io), Outcome::Refused);
+    }
+    let mut buf = Vec::new();
+    let outcome = match tokio::time::timeout_at(
+        deadline,
+        http1::read_response(&mut io, &mut buf, false, false),
+    )
+    .await
+    {
+        Ok(Ok(response)) if response.status == 200 => Outcome::Served,
+        Ok(_) => Outcome::Refused,
+        Err(_) => Outcome::Waiting,
+    };
+    (Some(io), outcome)
+}
+
+/// A new connection whose request was answered `200`.
+async fn answered(addr: SocketAddr, request: &[u8]) -> Result<TcpStream, String> {
+    let asked = async {
+        let mut io = TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+        io.write_all(request)
+            .await
+            .map_err(|e| format!("send: {e}"))?;
+        let mut buf = Vec::new();
+        let response = http1::read_response(&mut io, &mut buf, false, false)
+            .await
+            .map_err(|e| format!("read: {e:?}"))?;
+        match response.status {
+            200 => Ok(io),
+            status => Err(format!("status {status}")),
+        }
+    };
+    tokio::time::timeout(EXISTING_WITHIN, asked)
+        .await
+        .map_err(|_| format!("no answer within {} s", EXISTING_WITHIN.as_secs()))?
+}
+
+/// Milliseconds from now (the flood just closed) to the first new connection answered `200`:
+/// one is started every `EVERY` and left waiting, so that one queued behind the flood's
+/// leftovers in the listen backlog keeps its place. `None` when none is within
+/// `RECOVERY_WATCH`.
+async fn recovery(addr: SocketAddr, request: &[u8]) -> Option<f64> {
+    let closed = Instant::now();
+    let tries = (RECOVERY_WATCH.as_millis() / EVERY.as_millis()).max(1);
+    let mut pending: FuturesUnordered<_> = (0..u32::try_from(tries).unwrap_or(1))
+        .map(|i| async move {
+            tokio::time::sleep(EVERY * i).await;
+            answered_by(addr, request, closed + RECOVERY_WATCH).await
+        })
+        .collect();
+    let watched = tokio::time::timeout_at(closed + RECOVERY_WATCH, async {
+        while let Some(result) = pending.next().await {
+            if result {
+                return Some(closed.elapsed().as_secs_f64() * 1_000.0);
+            }
+        }
+        None
+    });
+    watched.await.ok().flatten()
+}
+
+/// Whether a new connection's request is answered `200` before `deadline`.
+async fn answered_by(addr: SocketAddr, request: &[u8], deadline: Instant) -> bool {
+    let asked = async {
+        let mut io = TcpStream::connect(addr).await.ok()?;
+        io.write_all(request).await.ok()?;
+        let mut buf = Vec::new();
+        http1::read_response(&mut io, &mut buf, false, false)
+            .await
+            .ok()
+    };
+    matches!(
+        tokio::time::timeout_at(deadline, asked).await,
+        Ok(Some(response)) if response.status == 200
+    )
+}
