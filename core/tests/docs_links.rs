@@ -1,6 +1,9 @@
 //! The docs cannot drift from the code: every link in `README.md` and `docs/` stays inside the
 //! repository and reaches a file that exists, and a link into Rust source names an item (a
-//! function, type, constant, macro) that the file still defines, never a line number.
+//! function, type, constant, macro) that the file still defines, never a line number. The one
+//! way out is a dependency's own source at the commit its published crate was built from
+//! (a GitHub permalink at a full commit hash, which cannot change): docs/frameworks.md cites
+//! each framework's accept loop that way.
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +48,23 @@ fn links(markdown: &str) -> Vec<(String, String)> {
         rest = &after[close..];
     }
     out
+}
+
+/// Whether `target` is a GitHub permalink at a full 40-digit commit hash.
+fn pinned_source(target: &str) -> bool {
+    let Some(rest) = target.strip_prefix("https://github.com/") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.splitn(5, '/').collect();
+    matches!(
+        parts.as_slice(),
+        [owner, repo, "blob", commit, path]
+            if !owner.is_empty()
+                && !repo.is_empty()
+                && !path.is_empty()
+                && commit.len() == 40
+                && commit.chars().all(|c| c.is_ascii_hexdigit())
+    )
 }
 
 /// The item names a link's text gives in code spans: `` `Site::begin` `` names `begin`,
@@ -99,8 +119,15 @@ fn every_link_stays_in_the_repository_and_names_an_existing_item() {
         for (text, target) in links(&markdown) {
             let mut problem =
                 |why: String| problems.push(format!("{shown}: [{text}]({target}): {why}"));
+            if pinned_source(&target) {
+                continue;
+            }
             if target.contains("://") || target.starts_with("mailto:") {
-                problem("links outside the repository; describe it in words instead".into());
+                problem(
+                    "links outside the repository; describe it in words instead (or, for a \
+                     dependency's source, link it at a full commit hash)"
+                        .into(),
+                );
                 continue;
             }
             let (path, anchor) = target.split_once('#').unwrap_or((&target, ""));
@@ -159,4 +186,13 @@ fn the_link_reader_understands_what_the_docs_write() {
     assert!(defines(source, "with_checks"));
     assert!(!defines(source, "begi"));
     assert!(!defines(source, "end"));
+    let at = "https://github.com/rwf2/Rocket/blob/58a3554a5001a9228b09bdefa87adc8939d818dc";
+    assert!(pinned_source(&format!(
+        "{at}/core/http/src/listener.rs#L145-L195"
+    )));
+    assert!(!pinned_source(
+        "https://github.com/rwf2/Rocket/blob/v0.5.2/core/http/src/listener.rs"
+    ));
+    assert!(!pinned_source(&format!("{at}/")));
+    assert!(!pinned_source("https://example.com/a/b/blob/x/y"));
 }
