@@ -1,7 +1,8 @@
 //! Running out of descriptors, for every backend of the workspace and `floor`, as `bench run`
 //! measures it (`bench::measure::exhaustion`): each release binary started with
 //! `ulimit -n 256`, 4 keep-alive connections open, then 512 new connections held open beyond
-//! the limit, then closed. Every server must keep answering the connections it had, serve a
+//! the limit, then closed. The flood must reach each server's limit (else nothing was
+//! tested: a fault of the measure, `Exhaustion::faults`). Every server must keep answering the connections it had, serve a
 //! new connection within a second of the flood's end, and exit cleanly on SIGTERM; and
 //! whether it spins at the limit (its CPU with nothing to answer) must be what
 //! `docs/frameworks.md` ("Out of descriptors") says of its accept loop: a change in either
@@ -27,14 +28,8 @@ fn every_server_keeps_serving_and_recovers_when_it_runs_out_of_descriptors() {
     let mut wrong = Vec::new();
     for name in backends::names().into_iter().chain([backends::FLOOR.name]) {
         let program = Program::Backend(binaries::binary(name));
-        let e = exhaustion::measure(
-            name,
-            &program,
-            &server_cpus,
-            READY,
-            Duration::from_millis(500),
-        );
-        eprintln!(
+        let e = exhaustion::measure(name, &program, &server_cpus, READY, Duration::from_secs(1));
+        let seen = format!(
             "{name}: {} of {} open connections answered, {:.2} cores at the limit, served \
              again {}, flood {} answered / {} refused of {}, {:?} fds at the limit, clean exit \
              {:?}",
@@ -48,6 +43,7 @@ fn every_server_keeps_serving_and_recovers_when_it_runs_out_of_descriptors() {
             e.open_fds_at_limit,
             e.clean_exit
         );
+        eprintln!("{seen}");
         let mut faults: Vec<String> = e
             .faults()
             .into_iter()
@@ -62,17 +58,8 @@ fn every_server_keeps_serving_and_recovers_when_it_runs_out_of_descriptors() {
         if e.clean_exit != Some(true) {
             faults.push("did not exit cleanly on SIGTERM".to_owned());
         }
-        // The flood must have reached the limit, or nothing above was tested.
-        let at_limit =
-            e.open_fds_at_limit.unwrap_or(0) as u64 + 16 >= e.limit || e.flood_refused > 0;
-        if e.error.is_none() && !at_limit {
-            faults.push(format!(
-                "never reached its limit ({:?} descriptors open of {})",
-                e.open_fds_at_limit, e.limit
-            ));
-        }
         if !faults.is_empty() {
-            wrong.push(format!("{name}: {}", faults.join(", ")));
+            wrong.push(format!("{name}: {}\n  ({seen})", faults.join(", ")));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

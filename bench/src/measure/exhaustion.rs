@@ -1,12 +1,15 @@
 //! Running out of descriptors (BENCH.md v3, section 2): a server started afresh with a low
 //! limit on open files (`ulimit -n 256` in a `sh` that then `exec`s it, so the process bench
 //! pins, samples and signals is the server itself), a few keep-alive connections opened,
-//! then a flood of new connections beyond the limit, held open. While they are held: its CPU
+//! then a flood of new connections beyond the limit, held open until the server has used
+//! every descriptor it has (read in `/proc`, not assumed from a fixed wait: a kernel that drops
+//! a burst's handshakes delays some by a retransmission). While they are held: its CPU
 //! (a server whose accept loop retries `EMFILE` at once keeps a core busy with nothing to
 //! do) and whether the connections it had keep being answered. Then the flood closes, and a
 //! new connection is tried every 100 ms until one is answered: how long the server took to
 //! serve again. Nothing here needs a limit raised or changed outside the server's process.
 
+use std::cell::Cell;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -14,6 +17,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::measure::backend_process::{BackendProcess, Program};
@@ -27,9 +31,14 @@ pub const LIMIT: u64 = 256;
 const EXISTING: usize = 4;
 /// New connections in the flood: twice the limit.
 const FLOOD: usize = 512;
-/// How long the flood's connections have to connect and be answered before the server is
-/// taken to be at its limit.
+/// How long the flood's connections have to connect and be answered at least: the burst
+/// all sent, those the server can take answered.
 const SETTLE: Duration = Duration::from_millis(500);
+/// How long the flood is held at most for the server to reach its limit: past the kernel's
+/// first retransmission of a dropped handshake (1 s) and its second (3 s).
+const SETTLE_AT_MOST: Duration = Duration::from_secs(4);
+/// How often the server's descriptors are counted while the flood settles.
+const COUNTED_EVERY: Duration = Duration::from_millis(20);
 /// How long an existing connection has to answer while the flood is held.
 const EXISTING_WITHIN: Duration = Duration::from_secs(1);
 /// After the flood, a new connection is tried this often, each left waiting for its answer.
@@ -92,10 +101,12 @@ pub fn measure(
                 }
             }
         }
-        let flood: Vec<(Option<TcpStream>, Outcome)> = futures_util::future::join_all(
-            (0..FLOOD).map(|_| flood_one(addr, &request, Instant::now() + SETTLE)),
-        )
-        .await;
+        let (settled, settling) = watch::channel(false);
+        let refused = Cell::new(0_usize);
+        let flood = futures_util::future::join_all(
+            (0..FLOOD).map(|_| flood_one(addr, &request, settling.clone(), &refused)),
+        );
+        let (flood, ()) = tokio::join!(flood, settle(pid, &refused, settled));
         out.flood_served = flood.iter().filter(|(_, o)| *o == Outcome::Served).count();
         out.flood_refused = flood.iter().filter(|(_, o)| *o == Outcome::Refused).count();
         // At the limit with nothing to answer: what it does then is its accept loop's.
@@ -140,33 +151,50 @@ enum Outcome {
     Waiting,
 }
 
-/// One connection of the flood: connected, its request sent, its answer awaited until
-/// `deadline`; kept open (when it connected) whatever became of it.
+/// Tells the flood it has settled once `SETTLE` has passed and the server `pid` is at its
+/// limit or has refused a connection, or once `SETTLE_AT_MOST` has.
+async fn settle(pid: u32, refused: &Cell<usize>, settled: watch::Sender<bool>) {
+    let started = Instant::now();
+    tokio::time::sleep(SETTLE).await;
+    while started.elapsed() < SETTLE_AT_MOST
+        && refused.get() == 0
+        && !Exhaustion::at_limit(procfs::open_fds(pid), LIMIT)
+    {
+        tokio::time::sleep(COUNTED_EVERY).await;
+    }
+    settled.send_replace(true);
+}
+
+/// One connection of the flood: connected, its request sent, its answer awaited until the
+/// flood has settled; kept open (when it connected) whatever became of it. A refusal is
+/// counted in `refused` as it happens.
 async fn flood_one(
     addr: SocketAddr,
     request: &[u8],
-    deadline: Instant,
+    mut settled: watch::Receiver<bool>,
+    refused: &Cell<usize>,
 ) -> (Option<TcpStream>, Outcome) {
-    let mut io = match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
-        Ok(Ok(io)) => io,
-        Ok(Err(_)) => return (None, Outcome::Refused),
-        Err(_) => return (None, Outcome::Waiting),
+    let mut io = None;
+    let tried = async {
+        let connected = io.insert(TcpStream::connect(addr).await.ok()?);
+        connected.write_all(request).await.ok()?;
+        let mut buf = Vec::new();
+        let response = http1::read_response(connected, &mut buf, false, false)
+            .await
+            .ok()?;
+        Some(response.status)
     };
-    if io.write_all(request).await.is_err() {
-        return (Some(io), Outcome::Refused);
+    let outcome = tokio::select! {
+        status = tried => match status {
+            Some(200) => Outcome::Served,
+            _ => Outcome::Refused,
+        },
+        _ = settled.wait_for(|settled| *settled) => Outcome::Waiting,
+    };
+    if outcome == Outcome::Refused {
+        refused.set(refused.get() + 1);
     }
-    let mut buf = Vec::new();
-    let outcome = match tokio::time::timeout_at(
-        deadline,
-        http1::read_response(&mut io, &mut buf, false, false),
-    )
-    .await
-    {
-        Ok(Ok(response)) if response.status == 200 => Outcome::Served,
-        Ok(_) => Outcome::Refused,
-        Err(_) => Outcome::Waiting,
-    };
-    (Some(io), outcome)
+    (io, outcome)
 }
 
 /// A new connection whose request was answered `200`.

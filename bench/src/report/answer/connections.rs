@@ -392,7 +392,7 @@ fn exhaustion(candidates: &[&BackendReport]) -> Finding {
         criterion: EXHAUSTION,
         answer: format!(
             "{} (started again with {} descriptors, {} keep-alive connections open, then {} \
-             new connections beyond the limit held open and closed; spinning is {:.1} cores or \
+             new connections beyond the limit held open and closed; spinning is {:.2} cores or \
              more while nothing is answered; yes or no, measured once).",
             sentences.join("; "),
             first.limit,
