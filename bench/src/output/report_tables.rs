@@ -569,9 +569,16 @@ pub fn exhaustion(backends: &[BackendReport]) -> Option<Table> {
             "{} / {} / {waiting}",
             e.flood_served, e.flood_refused
         )));
-        row.push(Cell::text(
-            e.open_fds_at_limit.map_or("-".into(), |n| n.to_string()),
-        ));
+        let open = e.open_fds_at_limit.map_or("-".into(), |n| n.to_string());
+        // Without the limit reached, the columns before measured nothing.
+        row.push(if e.reached_limit() {
+            Cell::text(open)
+        } else {
+            Cell::spans(vec![
+                Span::Text(format!("{open} ")),
+                Span::Strong("(never at its limit)".into()),
+            ])
+        });
         table.rows.push(row);
     }
     Some(table)
@@ -601,4 +608,30 @@ fn conformance_cell(c: &Conformance) -> Cell {
     }
     spans.push(Span::Text(rest));
     Cell::spans(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::sample;
+
+    #[test]
+    fn a_flood_short_of_the_limit_is_marked_in_its_row() {
+        let mut report = sample();
+        let at_limit = exhaustion(&report.backends)
+            .expect("the sample was flooded")
+            .markdown();
+        assert!(at_limit.contains("| 236 / 0 / 276 | 256 |"), "{at_limit}");
+        assert!(!at_limit.contains("never at its limit"));
+        if let Some(e) = report.backends[0].exhaustion.as_mut() {
+            e.open_fds_at_limit = Some(193);
+        }
+        let short = exhaustion(&report.backends)
+            .expect("the sample was flooded")
+            .markdown();
+        assert!(
+            short.contains("| 193 **(never at its limit)** |"),
+            "{short}"
+        );
+    }
 }
