@@ -2,11 +2,11 @@
 //! measures it (`bench::measure::exhaustion`): each release binary started with
 //! `ulimit -n 256`, 4 keep-alive connections open, then 512 new connections held open beyond
 //! the limit, then closed. The flood must reach each server's limit (else nothing was
-//! tested: a fault of the measure, `Exhaustion::faults`). Every server must keep answering the connections it had, serve a
-//! new connection within a second of the flood's end, and exit cleanly on SIGTERM; and
-//! whether it spins at the limit (its CPU with nothing to answer) must be what
-//! `docs/frameworks.md` ("Out of descriptors") says of its accept loop: a change in either
-//! direction, by an upgrade or an adapter, fails here.
+//! tested: a fault of the measure, `Exhaustion::faults`). Every server must keep answering
+//! the connections it had, serve a new connection within a second of the flood's end, and
+//! exit cleanly on SIGTERM; and whether it spins at the limit (its CPU with nothing to
+//! answer) must be what `docs/frameworks.md` ("Out of descriptors") says of its accept loop:
+//! a change in either direction, by an upgrade or an adapter, fails here.
 
 use std::time::Duration;
 
