@@ -1,21 +1,22 @@
 //! Running out of descriptors (BENCH.md v3, section 2): a server started afresh with a low
 //! limit on open files (`ulimit -n 256` in a `sh` that then `exec`s it, so the process bench
 //! pins, samples and signals is the server itself), a few keep-alive connections opened,
-//! then a flood of new connections beyond the limit, held open until the server has used
-//! every descriptor it has (read in `/proc`, not assumed from a fixed wait: a kernel that drops
-//! a burst's handshakes delays some by a retransmission). While they are held: its CPU
-//! (a server whose accept loop retries `EMFILE` at once keeps a core busy with nothing to
-//! do) and whether the connections it had keep being answered. Then the flood closes, and a
+//! then a flood of new connections beyond the limit, connected and held silent until the
+//! server has used every descriptor it has (read in `/proc`, not assumed from a fixed wait: a
+//! kernel that drops a burst's handshakes delays some by a retransmission). While they are
+//! held: its CPU (a server whose accept loop retries `EMFILE` at once keeps a core busy with
+//! nothing to do) and whether the connections it had keep being answered. Then the flood
+//! asks, and what the server answers at its limit is counted; then the flood closes, and a
 //! new connection is tried every 100 ms until one is answered: how long the server took to
 //! serve again. Nothing here needs a limit raised or changed outside the server's process.
-
 use std::cell::Cell;
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -31,15 +32,16 @@ pub const LIMIT: u64 = 256;
 const EXISTING: usize = 4;
 /// New connections in the flood: twice the limit.
 const FLOOD: usize = 512;
-/// How long the flood's connections have to connect and be answered at least: the burst
-/// all sent, those the server can take answered.
+/// How long the flood's connections have to connect at least: the burst all sent, those the
+/// server can take accepted.
 const SETTLE: Duration = Duration::from_millis(500);
 /// How long the flood is held at most for the server to reach its limit: past the kernel's
 /// first retransmission of a dropped handshake (1 s) and its second (3 s).
 const SETTLE_AT_MOST: Duration = Duration::from_secs(4);
 /// How often the server's descriptors are counted while the flood settles.
 const COUNTED_EVERY: Duration = Duration::from_millis(20);
-/// How long an existing connection has to answer while the flood is held.
+/// How long a request has to be answered while the flood is held: an existing connection's,
+/// and each of the flood's once it asks.
 const EXISTING_WITHIN: Duration = Duration::from_secs(1);
 /// After the flood, a new connection is tried this often, each left waiting for its answer.
 const EVERY: Duration = Duration::from_millis(100);
@@ -102,13 +104,14 @@ pub fn measure(
             }
         }
         let (settled, settling) = watch::channel(false);
-        let refused = Cell::new(0_usize);
+        let closed = Cell::new(0_usize);
         let flood = futures_util::future::join_all(
-            (0..FLOOD).map(|_| flood_one(addr, &request, settling.clone(), &refused)),
+            (0..FLOOD).map(|_| flood_one(addr, settling.clone(), &closed)),
         );
-        let (flood, ()) = tokio::join!(flood, settle(pid, &refused, settled));
-        out.flood_served = flood.iter().filter(|(_, o)| *o == Outcome::Served).count();
-        out.flood_refused = flood.iter().filter(|(_, o)| *o == Outcome::Refused).count();
+        let (flood, ()) = tokio::join!(flood, settle(pid, &closed, settled));
+        if let Some(e) = flood.iter().find_map(Held::failed) {
+            out.error = Some(format!("bench could not open the flood's connections: {e}"));
+        }
         // At the limit with nothing to answer: what it does then is its accept loop's.
         tokio::time::sleep(EVERY).await;
         out.open_fds_at_limit = procfs::open_fds(pid);
@@ -121,17 +124,15 @@ pub fn measure(
             _ => 0.0,
         };
         for io in &mut existing {
-            let mut buf = Vec::new();
-            let asked = async {
-                io.write_all(&request).await.ok()?;
-                http1::read_response(io, &mut buf, false, false).await.ok()
-            };
-            if let Ok(Some(response)) = tokio::time::timeout(EXISTING_WITHIN, asked).await
-                && response.status == 200
-            {
+            if asked(io, &request).await == Outcome::Served {
                 out.existing_served += 1;
             }
         }
+        // Only now does the flood ask, all at once: what the server answers at its limit.
+        let flood =
+            futures_util::future::join_all(flood.into_iter().map(|held| held.ask(&request))).await;
+        out.flood_served = flood.iter().filter(|(_, o)| *o == Outcome::Served).count();
+        out.flood_refused = flood.iter().filter(|(_, o)| *o == Outcome::Refused).count();
         drop(flood);
         out.recovered_after_ms = recovery(addr, &request).await;
         drop(existing);
@@ -140,24 +141,76 @@ pub fn measure(
     out
 }
 
-/// What became of a connection of the flood while it was held.
+/// What became of a request: of an existing connection, or of the flood's once it asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     /// Answered `200`.
     Served,
     /// Answered with another status, or closed (or reset) unanswered.
     Refused,
-    /// Not connected, or not answered, by the deadline: in the listen backlog, or beyond it.
+    /// Not connected, or not answered, within `EXISTING_WITHIN`: in the listen backlog, or
+    /// beyond it.
     Waiting,
 }
 
+/// `request` sent on `io` and its answer read, within `EXISTING_WITHIN`.
+async fn asked(io: &mut TcpStream, request: &[u8]) -> Outcome {
+    let asked = async {
+        io.write_all(request).await.ok()?;
+        let mut buf = Vec::new();
+        http1::read_response(io, &mut buf, false, false)
+            .await
+            .ok()
+            .map(|response| response.status)
+    };
+    match tokio::time::timeout(EXISTING_WITHIN, asked).await {
+        Ok(Some(200)) => Outcome::Served,
+        Ok(_) => Outcome::Refused,
+        Err(_) => Outcome::Waiting,
+    }
+}
+
+/// A connection of the flood once it has settled.
+enum Held {
+    /// Connected (accepted, or in the listen backlog), and still open.
+    Open(TcpStream),
+    /// Not connected by then: its handshake dropped by a full queue, to be retransmitted.
+    Connecting,
+    /// Closed, reset or refused by the server before it asked anything.
+    Closed,
+    /// bench could not open it (its own limits, not the server's).
+    Failed(String),
+}
+
+impl Held {
+    fn failed(&self) -> Option<&str> {
+        match self {
+            Held::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Its request sent and answered, or not; the connection kept open for the caller to
+    /// close with the rest.
+    async fn ask(self, request: &[u8]) -> (Option<TcpStream>, Outcome) {
+        match self {
+            Held::Open(mut io) => {
+                let outcome = asked(&mut io, request).await;
+                (Some(io), outcome)
+            }
+            Held::Connecting | Held::Failed(_) => (None, Outcome::Waiting),
+            Held::Closed => (None, Outcome::Refused),
+        }
+    }
+}
+
 /// Tells the flood it has settled once `SETTLE` has passed and the server `pid` is at its
-/// limit or has refused a connection, or once `SETTLE_AT_MOST` has.
-async fn settle(pid: u32, refused: &Cell<usize>, settled: watch::Sender<bool>) {
+/// limit or has closed one of the flood's connections, or once `SETTLE_AT_MOST` has.
+async fn settle(pid: u32, closed: &Cell<usize>, settled: watch::Sender<bool>) {
     let started = Instant::now();
     tokio::time::sleep(SETTLE).await;
     while started.elapsed() < SETTLE_AT_MOST
-        && refused.get() == 0
+        && closed.get() == 0
         && !Exhaustion::at_limit(procfs::open_fds(pid), LIMIT)
     {
         tokio::time::sleep(COUNTED_EVERY).await;
@@ -165,36 +218,43 @@ async fn settle(pid: u32, refused: &Cell<usize>, settled: watch::Sender<bool>) {
     settled.send_replace(true);
 }
 
-/// One connection of the flood: connected, its request sent, its answer awaited until the
-/// flood has settled; kept open (when it connected) whatever became of it. A refusal is
-/// counted in `refused` as it happens.
+/// One connection of the flood: connected and held silent until the flood has settled, so
+/// that every one the server accepts keeps a descriptor whatever the server does with it (a
+/// request would let a server answer and close it, and whether a burst then reaches the
+/// limit would depend on how its tasks interleave with its accept loop). One the server
+/// closes before then is counted in `closed` as it happens.
 async fn flood_one(
     addr: SocketAddr,
-    request: &[u8],
     mut settled: watch::Receiver<bool>,
-    refused: &Cell<usize>,
-) -> (Option<TcpStream>, Outcome) {
-    let mut io = None;
-    let tried = async {
-        let connected = io.insert(TcpStream::connect(addr).await.ok()?);
-        connected.write_all(request).await.ok()?;
-        let mut buf = Vec::new();
-        let response = http1::read_response(connected, &mut buf, false, false)
-            .await
-            .ok()?;
-        Some(response.status)
+    closed: &Cell<usize>,
+) -> Held {
+    let connected = tokio::select! {
+        connected = TcpStream::connect(addr) => connected,
+        _ = settled.wait_for(|settled| *settled) => return Held::Connecting,
     };
-    let outcome = tokio::select! {
-        status = tried => match status {
-            Some(200) => Outcome::Served,
-            _ => Outcome::Refused,
-        },
-        _ = settled.wait_for(|settled| *settled) => Outcome::Waiting,
+    let held = match connected {
+        Ok(mut io) => {
+            let mut byte = [0_u8; 1];
+            tokio::select! {
+                // End of stream, a reset, or bytes it was not asked for (a timeout's 408).
+                _ = io.read(&mut byte) => Held::Closed,
+                _ = settled.wait_for(|settled| *settled) => Held::Open(io),
+            }
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
+            ) =>
+        {
+            Held::Closed
+        }
+        Err(e) => Held::Failed(e.to_string()),
     };
-    if outcome == Outcome::Refused {
-        refused.set(refused.get() + 1);
+    if matches!(held, Held::Closed) {
+        closed.set(closed.get() + 1);
     }
-    (io, outcome)
+    held
 }
 
 /// A new connection whose request was answered `200`.

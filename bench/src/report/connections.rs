@@ -62,12 +62,13 @@ pub struct Exhaustion {
     pub existing: usize,
     /// Of those, answered again while the flood was held.
     pub existing_served: usize,
-    /// New connections in the flood, each sending one request.
+    /// New connections in the flood, each silent until the server was at its limit and its
+    /// CPU read, then sending one request.
     pub flood: usize,
-    /// Of those, answered `200` while the flood was held.
+    /// Of those, answered `200` within a second of asking.
     pub flood_served: usize,
-    /// Of those, answered with another status or closed unanswered (a server that refuses
-    /// what it cannot take: trillium's `503`).
+    /// Of those, answered with another status, or closed by the server unanswered (before
+    /// they asked or after).
     pub flood_refused: usize,
     /// Its open descriptors while the flood was held.
     pub open_fds_at_limit: Option<usize>,

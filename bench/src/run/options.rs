@@ -88,10 +88,11 @@ const KEEP_ALIVE_WATCH_QUICK: Duration = Duration::from_secs(6);
 
 /// How long a server's CPU is read while it is held at its descriptor limit (in `--quick`,
 /// half), and the rest of what running out of descriptors takes per server: its start, the
-/// flood, the existing connections asked again, its recovery and its stop.
+/// flood, the existing connections and then the flood's asked (the flood's waiting ones
+/// for a second), its recovery and its stop.
 const AT_LIMIT: Duration = Duration::from_secs(1);
 const AT_LIMIT_QUICK: Duration = Duration::from_millis(500);
-const EXHAUSTION_OVERHEAD: Duration = Duration::from_millis(1_000);
+const EXHAUSTION_OVERHEAD: Duration = Duration::from_millis(2_000);
 
 /// The scenarios `floor` answers.
 /// (It answers `/plaintext` whatever way the connection sends it: its `hyper` over `floor`

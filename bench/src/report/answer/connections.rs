@@ -333,8 +333,8 @@ fn exhaustion(candidates: &[&BackendReport]) -> Finding {
     let Some((_, first)) = measured.first() else {
         return not_measured(
             EXHAUSTION,
-            " (each server is started again with few descriptors and flooded with plaintext \
-             requests: run plaintext, with servers bench starts)",
+            " (each server is started again with few descriptors and flooded with new \
+             connections: run plaintext, with servers bench starts)",
         );
     };
     let mut ranking: Vec<Vec<String>> = Vec::new();
@@ -392,8 +392,8 @@ fn exhaustion(candidates: &[&BackendReport]) -> Finding {
         criterion: EXHAUSTION,
         answer: format!(
             "{} (started again with {} descriptors, {} keep-alive connections open, then {} \
-             new connections beyond the limit held open and closed; spinning is {:.2} cores or \
-             more while nothing is answered; yes or no, measured once).",
+             silent new connections beyond the limit held open, then closed; spinning is \
+             {:.2} cores or more while nothing is answered; yes or no, measured once).",
             sentences.join("; "),
             first.limit,
             first.existing,
