@@ -31,14 +31,15 @@ fn every_server_keeps_serving_and_recovers_when_it_runs_out_of_descriptors() {
         let e = exhaustion::measure(name, &program, &server_cpus, READY, Duration::from_secs(1));
         let seen = format!(
             "{name}: {} of {} open connections answered, {:.2} cores at the limit, served \
-             again {}, flood {} answered / {} refused of {}, {:?} fds at the limit, clean exit \
-             {:?}",
+             again {}, flood {} answered / {} refused ({} closed before asking) of {}, {:?} \
+             fds at the limit, clean exit {:?}",
             e.existing_served,
             e.existing,
             e.cpu_at_limit,
             e.recovery(),
             e.flood_served,
             e.flood_refused,
+            e.closed_before_asking,
             e.flood,
             e.open_fds_at_limit,
             e.clean_exit

@@ -133,6 +133,7 @@ pub fn measure(
             futures_util::future::join_all(flood.into_iter().map(|held| held.ask(&request))).await;
         out.flood_served = flood.iter().filter(|(_, o)| *o == Outcome::Served).count();
         out.flood_refused = flood.iter().filter(|(_, o)| *o == Outcome::Refused).count();
+        out.closed_before_asking = closed.get();
         drop(flood);
         out.recovered_after_ms = recovery(addr, &request).await;
         drop(existing);

@@ -70,6 +70,10 @@ pub struct Exhaustion {
     /// Of those, answered with another status, or closed by the server unanswered (before
     /// they asked or after).
     pub flood_refused: usize,
+    /// Of those refused, the ones the server closed before they asked: while it was taken to
+    /// its limit (a server that sheds connections it cannot take).
+    #[serde(default)]
+    pub closed_before_asking: usize,
     /// Its open descriptors while the flood was held.
     pub open_fds_at_limit: Option<usize>,
     /// Its CPU, in cores, while the flood was held and nothing was answered.
@@ -107,9 +111,10 @@ impl Exhaustion {
     }
 
     /// Whether the flood took the server to its limit (its descriptors all but used, or a
-    /// connection refused): without that, nothing else here was measured.
+    /// connection shed while they were being used): without that, nothing else here was
+    /// measured. A refusal once the flood asked does not count: its CPU was read before.
     pub fn reached_limit(&self) -> bool {
-        Self::at_limit(self.open_fds_at_limit, self.limit) || self.flood_refused > 0
+        Self::at_limit(self.open_fds_at_limit, self.limit) || self.closed_before_asking > 0
     }
 
     /// Whether `open` descriptors are at a limit of `limit`.
@@ -136,7 +141,7 @@ impl Exhaustion {
         }
         if !self.reached_limit() {
             faults.push(format!(
-                "never reached its limit ({} of {} descriptors open, none refused)",
+                "never reached its limit ({} of {} descriptors open, none closed)",
                 self.open_fds_at_limit
                     .map_or_else(|| "?".to_owned(), |n| n.to_string()),
                 self.limit
@@ -286,25 +291,31 @@ mod tests {
         assert!(!short.reached_limit());
         assert_eq!(
             short.faults(),
-            ["never reached its limit (193 of 256 descriptors open, none refused)"]
+            ["never reached its limit (193 of 256 descriptors open, none closed)"]
         );
         let near = Exhaustion {
             open_fds_at_limit: Some(241),
             ..short.clone()
         };
         assert!(near.reached_limit() && near.faults().is_empty());
-        let refusing = Exhaustion {
+        let refused_once_asked = Exhaustion {
             flood_refused: 30,
             ..short.clone()
         };
-        assert!(refusing.reached_limit());
+        assert!(!refused_once_asked.reached_limit());
+        let shedding = Exhaustion {
+            flood_refused: 30,
+            closed_before_asking: 30,
+            ..short.clone()
+        };
+        assert!(shedding.reached_limit() && shedding.faults().is_empty());
         let unread = Exhaustion {
             open_fds_at_limit: None,
             ..short
         };
         assert_eq!(
             unread.faults(),
-            ["never reached its limit (? of 256 descriptors open, none refused)"]
+            ["never reached its limit (? of 256 descriptors open, none closed)"]
         );
     }
 

@@ -582,6 +582,7 @@ pub(crate) mod tests {
                     flood: 512,
                     flood_served: 236,
                     flood_refused: 0,
+                    closed_before_asking: 0,
                     open_fds_at_limit: Some(256),
                     cpu_at_limit: 0.01,
                     at_limit_secs: 1.0,
