@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 
 use crate::measure::backend_process::{BackendProcess, Program};
@@ -32,6 +32,10 @@ pub const LIMIT: u64 = 256;
 const EXISTING: usize = 4;
 /// New connections in the flood: twice the limit.
 const FLOOD: usize = 512;
+/// The flood's handshakes in flight at once: on loopback a handshake takes microseconds, so
+/// a few keep any server's accept loop busy, and they fit even a listen queue shortened to
+/// 2 (`net.core.somaxconn` 1 in a network namespace: 16 at once did not, for two servers).
+const CONNECTING: usize = 4;
 /// How long the flood's connections have to connect at least: the burst all sent, those the
 /// server can take accepted.
 const SETTLE: Duration = Duration::from_millis(500);
@@ -105,8 +109,9 @@ pub fn measure(
         }
         let (settled, settling) = watch::channel(false);
         let closed = Cell::new(0_usize);
+        let connecting = Semaphore::new(CONNECTING);
         let flood = futures_util::future::join_all(
-            (0..FLOOD).map(|_| flood_one(addr, settling.clone(), &closed)),
+            (0..FLOOD).map(|_| flood_one(addr, &connecting, settling.clone(), &closed)),
         );
         let (flood, ()) = tokio::join!(flood, settle(pid, &closed, settled));
         if let Some(e) = flood.iter().find_map(Held::failed) {
@@ -222,21 +227,32 @@ async fn settle(pid: u32, closed: &Cell<usize>, settled: watch::Sender<bool>) {
 /// One connection of the flood: connected and held silent until the flood has settled, so
 /// that every one the server accepts keeps a descriptor whatever the server does with it (a
 /// request would let a server answer and close it, and whether a burst then reaches the
-/// limit would depend on how its tasks interleave with its accept loop). One the server
-/// closes before then is counted in `closed` as it happens.
+/// limit would depend on how its tasks interleave with its accept loop). At most
+/// `CONNECTING` handshakes are in flight at once (`connecting`): 512 at once overflow a short
+/// listen queue, the kernel drops the rest, and they all come back together a second later
+/// to overflow it again. One the server closes before the flood settles is counted in
+/// `closed` as it happens.
 async fn flood_one(
     addr: SocketAddr,
+    connecting: &Semaphore,
     mut settled: watch::Receiver<bool>,
     closed: &Cell<usize>,
 ) -> Held {
+    let connect = async {
+        let _one_of_few = connecting.acquire().await;
+        TcpStream::connect(addr).await
+    };
+    // `biased`: a connection made, or closed, by the time the flood settles counts as such.
     let connected = tokio::select! {
-        connected = TcpStream::connect(addr) => connected,
+        biased;
+        connected = connect => connected,
         _ = settled.wait_for(|settled| *settled) => return Held::Connecting,
     };
     let held = match connected {
         Ok(mut io) => {
             let mut byte = [0_u8; 1];
             tokio::select! {
+                biased;
                 // End of stream, a reset, or bytes it was not asked for (a timeout's 408).
                 _ = io.read(&mut byte) => Held::Closed,
                 _ = settled.wait_for(|settled| *settled) => Held::Open(io),
