@@ -210,17 +210,21 @@ impl Held {
     }
 }
 
-/// Tells the flood it has settled once `SETTLE` has passed and the server `pid` is at its
-/// limit or has closed one of the flood's connections, or once `SETTLE_AT_MOST` has.
+/// Tells the flood it has settled once `SETTLE` has passed and the server `pid` has every
+/// descriptor it may open (all of them: the flood asks nothing, so nothing is freed and
+/// taken again) or has closed one of the flood's connections, or once `SETTLE_AT_MOST` has.
+/// Then one count's time more, in which the flood goes on: connections left waiting in the
+/// listen queue are what a retrying accept loop spins on.
 async fn settle(pid: u32, closed: &Cell<usize>, settled: watch::Sender<bool>) {
     let started = Instant::now();
     tokio::time::sleep(SETTLE).await;
     while started.elapsed() < SETTLE_AT_MOST
         && closed.get() == 0
-        && !Exhaustion::at_limit(procfs::open_fds(pid), LIMIT)
+        && procfs::open_fds(pid).is_none_or(|open| (open as u64) < LIMIT)
     {
         tokio::time::sleep(COUNTED_EVERY).await;
     }
+    tokio::time::sleep(COUNTED_EVERY).await;
     settled.send_replace(true);
 }
 

@@ -96,8 +96,8 @@ pub struct Exhaustion {
 /// core stays clear of both.
 pub const SPINNING: f64 = 0.25;
 
-/// Descriptors short of its limit at which a server is taken to be at it: the few a server
-/// frees and takes again while it answers.
+/// Descriptors short of its limit at which a server is still taken to have been at it when
+/// they are counted again: a slack for what a server frees and takes again on its own.
 pub const NEAR_LIMIT: u64 = 16;
 
 /// A server that serves new connections within this long of the flood's end recovers (the
